@@ -1,0 +1,1 @@
+//! klite-schema

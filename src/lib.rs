@@ -1,0 +1,3 @@
+//! klite: Kubernetes for Node.js (napi binding).
+#![deny(clippy::all)]
+
