@@ -10,9 +10,10 @@
 
 use std::path::{Path, PathBuf};
 
+use klite_setup_envtest::EnsureOptions;
+
 use crate::env::EnvVars;
 use crate::error::{Error, Result};
-use crate::store;
 
 /// The two binaries a control plane runs.
 pub const REQUIRED: [&str; 2] = ["etcd", "kube-apiserver"];
@@ -49,6 +50,17 @@ pub struct BinarySearch<'a> {
     pub store_root: Option<&'a Path>,
 }
 
+impl BinarySearch<'_> {
+    /// setup-envtest options for this search (store root, environment).
+    pub fn ensure_options(&self, env: &EnvVars) -> EnsureOptions {
+        EnsureOptions {
+            store_dir: self.store_root.map(|p| p.display().to_string()),
+            env: env.lookup(),
+            ..EnsureOptions::default()
+        }
+    }
+}
+
 /// Upstream's `TEST_ASSET_*` variable name for a binary: upper-case, runs of
 /// non-alphanumerics → `_`, leading digits stripped.
 pub fn test_asset_variable(binary: &str) -> String {
@@ -81,9 +93,9 @@ pub fn executable_name(binary: &str) -> String {
 /// Returns `Ok(None)` when nothing is configured and nothing is installed (the caller
 /// may then run setup-envtest or fall back to the embedded server), and an error when a
 /// configured location does not hold the binary.
-pub fn resolve_local(env: &EnvVars, search: &BinarySearch<'_>) -> Result<Option<Binaries>> {
+pub async fn resolve_local(env: &EnvVars, search: &BinarySearch<'_>) -> Result<Option<Binaries>> {
     let mut found = Vec::new();
-    let mut store_entry: Option<Option<store::StoreEntry>> = None;
+    let mut store_entry: Option<Option<PathBuf>> = None;
     for name in REQUIRED {
         let file = executable_name(name);
         let explicit = explicit_location(env, search, name, &file);
@@ -107,19 +119,13 @@ pub fn resolve_local(env: &EnvVars, search: &BinarySearch<'_>) -> Result<Option<
                         origin: UPSTREAM_DEFAULT_DIR.to_string(),
                     }
                 } else {
-                    let entry = store_entry.get_or_insert_with(|| {
-                        let root = search
-                            .store_root
-                            .map(Path::to_path_buf)
-                            .or_else(|| store::default_store_root(env));
-                        root.and_then(|root| {
-                            store::newest_installed(&root, search.version.unwrap_or(""))
-                        })
-                    });
-                    match entry {
-                        Some(entry) if is_file(&entry.dir.join(&file)) => ResolvedBinary {
-                            path: entry.dir.join(&file),
-                            origin: format!("setup-envtest store {}", entry.dir.display()),
+                    if store_entry.is_none() {
+                        store_entry = Some(installed_store_entry(env, search).await);
+                    }
+                    match store_entry.as_ref().and_then(Option::as_ref) {
+                        Some(dir) if is_file(&dir.join(&file)) => ResolvedBinary {
+                            path: dir.join(&file),
+                            origin: format!("setup-envtest store {}", dir.display()),
                         },
                         _ => return Ok(None),
                     }
@@ -134,6 +140,17 @@ pub fn resolve_local(env: &EnvVars, search: &BinarySearch<'_>) -> Result<Option<
         etcd,
         kube_apiserver,
     }))
+}
+
+/// The newest installed store entry matching the selector (`setup-envtest use -i`).
+async fn installed_store_entry(env: &EnvVars, search: &BinarySearch<'_>) -> Option<PathBuf> {
+    let options = EnsureOptions {
+        installed_only: true,
+        ..search.ensure_options(env)
+    };
+    klite_setup_envtest::ensure(search.version.unwrap_or(""), &options)
+        .await
+        .ok()
 }
 
 /// Resolves both binaries inside one asset directory (the result of setup-envtest).
@@ -208,8 +225,8 @@ mod tests {
         assert_eq!(test_asset_variable("9kube--ctl"), "TEST_ASSET_KUBE_CTL");
     }
 
-    #[test]
-    fn precedence_is_test_asset_then_kubebuilder_assets_then_option() {
+    #[tokio::test]
+    async fn precedence_is_test_asset_then_kubebuilder_assets_then_option() {
         let tmp = tempfile::tempdir().unwrap();
         let assets = tmp.path().join("assets");
         let option_dir = tmp.path().join("option");
@@ -233,33 +250,34 @@ mod tests {
             ("TEST_ASSET_ETCD", single.to_str().unwrap()),
             ("KUBEBUILDER_ASSETS", assets.to_str().unwrap()),
         ]);
-        let found = resolve_local(&env, &search).unwrap().unwrap();
+        let found = resolve_local(&env, &search).await.unwrap().unwrap();
         assert_eq!(found.etcd.path, single);
         assert_eq!(found.etcd.origin, "TEST_ASSET_ETCD");
         assert_eq!(found.kube_apiserver.path, assets.join("kube-apiserver"));
 
         // Empty variables count as unset: the option directory is used.
         let env = EnvVars::from_pairs([("TEST_ASSET_ETCD", ""), ("KUBEBUILDER_ASSETS", "")]);
-        let found = resolve_local(&env, &search).unwrap().unwrap();
+        let found = resolve_local(&env, &search).await.unwrap().unwrap();
         assert_eq!(found.etcd.path, option_dir.join("etcd"));
         assert_eq!(found.kube_apiserver.path, option_dir.join("kube-apiserver"));
     }
 
-    #[test]
-    fn a_configured_location_without_the_binary_is_a_clear_error() {
+    #[tokio::test]
+    async fn a_configured_location_without_the_binary_is_a_clear_error() {
         let tmp = tempfile::tempdir().unwrap();
         let env = EnvVars::from_pairs([("KUBEBUILDER_ASSETS", tmp.path().to_str().unwrap())]);
-        let err = resolve_local(&env, &BinarySearch::default()).unwrap_err();
+        let err = resolve_local(&env, &BinarySearch::default()).await.unwrap_err();
         let message = err.to_string();
         assert!(message.starts_with("etcd binary not found at "), "{message}");
         assert!(message.contains("(from KUBEBUILDER_ASSETS="), "{message}");
     }
 
-    #[test]
-    fn falls_back_to_the_newest_matching_store_entry() {
+    #[tokio::test]
+    async fn falls_back_to_the_newest_matching_store_entry() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
-        let platform = store::host_platform();
+        let host = klite_setup_envtest::Platform::host();
+        let platform = format!("{}-{}", host.os, host.arch);
         for version in ["1.30.2", "1.31.0", "1.31.4", "1.32.0"] {
             let dir = root.join("k8s").join(format!("{version}-{platform}"));
             touch(&dir.join(executable_name("etcd")));
@@ -271,13 +289,13 @@ mod tests {
             store_root: Some(root),
         };
         let env = EnvVars::default();
-        let newest = resolve_local(&env, &search(None)).unwrap().unwrap();
+        let newest = resolve_local(&env, &search(None)).await.unwrap().unwrap();
         assert!(newest.etcd.path.starts_with(root.join(format!("k8s/1.32.0-{platform}"))));
-        let series = resolve_local(&env, &search(Some("1.31.x"))).unwrap().unwrap();
+        let series = resolve_local(&env, &search(Some("1.31.x"))).await.unwrap().unwrap();
         assert!(series
             .kube_apiserver
             .path
             .starts_with(root.join(format!("k8s/1.31.4-{platform}"))));
-        assert!(resolve_local(&env, &search(Some("1.29.x"))).unwrap().is_none());
+        assert!(resolve_local(&env, &search(Some("1.29.x"))).await.unwrap().is_none());
     }
 }

@@ -55,6 +55,11 @@ impl EnvVars {
         self.get(key).filter(|v| !v.is_empty())
     }
 
+    /// A lookup function over this snapshot, as klite-setup-envtest takes it.
+    pub fn lookup(&self) -> klite_setup_envtest::EnvLookup {
+        klite_setup_envtest::env_from_pairs(self.vars.clone())
+    }
+
     /// All variables, for handing to child processes.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))

@@ -18,14 +18,16 @@ pub mod cluster;
 pub mod control_plane;
 pub mod crds;
 pub mod duration;
+pub mod embedded;
+pub mod environment;
 pub mod env;
 pub mod error;
 pub mod flags;
 pub mod kubeconfig;
 pub mod ports;
 pub mod process;
-pub mod store;
 pub mod sweep;
 
 pub use env::EnvVars;
+pub use environment::{EnvTest, EnvTestOptions, Mode, RunningMode, User};
 pub use error::{Error, Result};
