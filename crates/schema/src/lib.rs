@@ -21,10 +21,14 @@
 //! ```
 #![deny(missing_docs)]
 
+mod decode;
 pub mod error;
 pub mod field;
 pub mod gofmt;
+pub mod goregex;
+pub mod openapi;
 pub mod status;
+pub mod structural;
 pub mod validation;
 
 pub use error::SchemaError;
