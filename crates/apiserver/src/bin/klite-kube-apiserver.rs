@@ -1,0 +1,2 @@
+//! Stand-in `kube-apiserver` binary (filled in below).
+fn main() {}

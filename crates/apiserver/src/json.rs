@@ -1,0 +1,151 @@
+//! Canonical JSON encoding of objects: `kind`, `apiVersion`, `metadata` (in
+//! ObjectMeta field order) first, then the other top-level fields, `spec` and
+//! `status` last — the shape Go's struct encoding gives.
+
+use serde_json::{Map, Value};
+
+const META_ORDER: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json cannot fail writing a &str into a Vec.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn write_value(out: &mut Vec<u8>, v: &Value) {
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+fn write_entry(out: &mut Vec<u8>, first: &mut bool, key: &str, value: &Value) {
+    if !*first {
+        out.push(b',');
+    }
+    *first = false;
+    write_str(out, key);
+    out.push(b':');
+    write_value(out, value);
+}
+
+fn write_metadata(out: &mut Vec<u8>, meta: &Map<String, Value>) {
+    out.push(b'{');
+    let mut first = true;
+    for key in META_ORDER {
+        if let Some(v) = meta.get(*key) {
+            write_entry(out, &mut first, key, v);
+        }
+    }
+    for (k, v) in meta {
+        if !META_ORDER.contains(&k.as_str()) {
+            write_entry(out, &mut first, k, v);
+        }
+    }
+    out.push(b'}');
+}
+
+/// Encode an object; returns the bytes and the offset of the part after
+/// `kind`/`apiVersion` (see [`crate::store::StoredObject::rest_bytes`]).
+pub fn encode_object(value: &Value) -> (Vec<u8>, usize) {
+    let Some(obj) = value.as_object() else {
+        let bytes = serde_json::to_vec(value).unwrap_or_default();
+        return (bytes, 1);
+    };
+    let mut out = Vec::with_capacity(256);
+    out.push(b'{');
+    let mut first = true;
+    for key in ["kind", "apiVersion"] {
+        if let Some(v) = obj.get(key) {
+            write_entry(&mut out, &mut first, key, v);
+        }
+    }
+    let rest_keys: Vec<&String> = {
+        let mut keys: Vec<&String> =
+            obj.keys().filter(|k| !matches!(k.as_str(), "kind" | "apiVersion" | "metadata" | "spec" | "status")).collect();
+        keys.sort();
+        keys
+    };
+    let has_rest = obj.contains_key("metadata") || !rest_keys.is_empty() || obj.contains_key("spec") || obj.contains_key("status");
+    let mut rest_offset = out.len();
+    if has_rest && !first {
+        out.push(b',');
+        rest_offset = out.len();
+        first = true;
+    }
+    if let Some(meta) = obj.get("metadata") {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_str(&mut out, "metadata");
+        out.push(b':');
+        match meta.as_object() {
+            Some(m) => write_metadata(&mut out, m),
+            None => write_value(&mut out, meta),
+        }
+    }
+    for key in rest_keys {
+        write_entry(&mut out, &mut first, key, &obj[key]);
+    }
+    for key in ["spec", "status"] {
+        if let Some(v) = obj.get(key) {
+            write_entry(&mut out, &mut first, key, v);
+        }
+    }
+    out.push(b'}');
+    (out, rest_offset)
+}
+
+/// Encode any value compactly with a trailing newline (Go's json.Encoder).
+pub fn to_body(value: &Value) -> Vec<u8> {
+    let (mut bytes, _) = if value.get("kind").is_some() && value.get("metadata").is_some() {
+        encode_object(value)
+    } else {
+        (serde_json::to_vec(value).unwrap_or_default(), 0)
+    };
+    bytes.push(b'\n');
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn object_fields_come_in_go_struct_order() {
+        let v = json!({"data":{"a":"b"},"metadata":{"uid":"u","name":"n","labels":{"x":"y"}},"apiVersion":"v1","kind":"ConfigMap"});
+        let (bytes, off) = encode_object(&v);
+        let s = String::from_utf8(bytes.clone()).unwrap();
+        assert_eq!(
+            s,
+            r#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"n","uid":"u","labels":{"x":"y"}},"data":{"a":"b"}}"#
+        );
+        let item = format!("{{{}", std::str::from_utf8(&bytes[off..]).unwrap());
+        assert_eq!(item, r#"{"metadata":{"name":"n","uid":"u","labels":{"x":"y"}},"data":{"a":"b"}}"#);
+        assert_eq!(serde_json::from_str::<Value>(&s).unwrap(), v);
+    }
+
+    #[test]
+    fn spec_and_status_come_last() {
+        let v = json!({"kind":"Pod","apiVersion":"v1","metadata":{},"status":{},"spec":{},"zeta":1});
+        let (bytes, _) = encode_object(&v);
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            r#"{"kind":"Pod","apiVersion":"v1","metadata":{},"zeta":1,"spec":{},"status":{}}"#
+        );
+    }
+}
