@@ -68,3 +68,45 @@ pub async fn send(client: &reqwest::Client, base: &str, method: &str, path: &str
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
     Resp { code, body, text, headers }
 }
+
+/// A line-oriented watch reader.
+pub struct WatchStream {
+    resp: reqwest::Response,
+    buf: Vec<u8>,
+}
+
+impl WatchStream {
+    pub async fn open(h: &Harness, path: &str) -> WatchStream {
+        let resp = h.admin.get(format!("{}{}", h.base, path)).send().await.expect("watch");
+        assert_eq!(resp.status().as_u16(), 200);
+        WatchStream { resp, buf: Vec::new() }
+    }
+
+    /// Next event, or None when the stream ended; panics after 10 s without one.
+    pub async fn next(&mut self) -> Option<Value> {
+        loop {
+            if let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=pos).collect();
+                return Some(serde_json::from_slice(&line).expect("event json"));
+            }
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), self.resp.chunk())
+                .await
+                .expect("watch event within 10s")
+                .expect("chunk");
+            match chunk {
+                Some(c) => self.buf.extend_from_slice(&c),
+                None => return None,
+            }
+        }
+    }
+
+    /// (type, name) of the next event.
+    pub async fn next_pair(&mut self) -> (String, String) {
+        let ev = self.next().await.expect("event");
+        (ev["type"].as_str().unwrap_or("").to_string(), ev["object"]["metadata"]["name"].as_str().unwrap_or("").to_string())
+    }
+}
+
+pub fn cm(name: &str, labels: Value) -> Value {
+    serde_json::json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":name,"labels":labels},"data":{"k":"v"}})
+}
