@@ -1,3 +1,13 @@
 //! klite: Kubernetes for Node.js (napi binding).
+//!
+//! A thin layer: it converts arguments, delegates to the pure crates and maps errors in one
+//! place (`error.rs`). Objects cross as JSON text (`json.rs`).
 #![deny(clippy::all)]
 
+mod client;
+mod error;
+mod json;
+mod resource;
+mod watch;
+
+pub use client::DynamicClient;
