@@ -26,6 +26,8 @@ pub enum Reply {
     Truncated { body: Vec<u8>, sent: usize },
     /// 302 to this location.
     Redirect(String),
+    /// 200 with this body, after waiting this long.
+    Delayed(Duration, Vec<u8>),
 }
 
 #[derive(Default)]
@@ -33,6 +35,8 @@ struct State {
     /// Replies per path, used in order; the last one repeats.
     routes: HashMap<String, Vec<Reply>>,
     hits: HashMap<String, usize>,
+    /// Requests answered since the path's replies were last set.
+    served: HashMap<String, usize>,
     /// Request targets in absolute form (requests that came through as a proxy).
     proxied: Vec<String>,
 }
@@ -69,11 +73,9 @@ impl Server {
     }
 
     pub fn route(&self, path: &str, replies: Vec<Reply>) {
-        self.state
-            .lock()
-            .unwrap()
-            .routes
-            .insert(path.to_string(), replies);
+        let mut state = self.state.lock().unwrap();
+        state.routes.insert(path.to_string(), replies);
+        state.served.remove(path);
     }
 
     pub fn hits(&self, path: &str) -> usize {
@@ -116,13 +118,24 @@ async fn serve(mut stream: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> s
     let reply = {
         let mut state = state.lock().unwrap();
         *state.hits.entry(path.clone()).or_default() += 1;
-        let count = state.hits[&path];
+        let count = {
+            let served = state.served.entry(path.clone()).or_default();
+            *served += 1;
+            *served
+        };
         match state.routes.get(&path) {
             Some(replies) if !replies.is_empty() => {
                 replies[(count - 1).min(replies.len() - 1)].clone()
             }
             _ => Reply::Status(404),
         }
+    };
+    let reply = match reply {
+        Reply::Delayed(delay, body) => {
+            tokio::time::sleep(delay).await;
+            Reply::Body(body)
+        }
+        other => other,
     };
     let (status, extra, body, sent) = match reply {
         Reply::Body(body) => (
@@ -150,6 +163,7 @@ async fn serve(mut stream: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> s
             Vec::new(),
             0,
         ),
+        Reply::Delayed(..) => unreachable!("resolved above"),
     };
     let header = format!(
         "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n{extra}Connection: close\r\n\r\n",
@@ -322,24 +336,30 @@ impl Remote {
         )
     }
 
+    /// The index document; releases appear in publication order, like the real index.
     pub fn index_yaml(&self) -> String {
-        let mut by_release: Vec<(String, Vec<&(String, String, String, String)>)> = Vec::new();
-        for entry in &self.entries {
-            match by_release.iter_mut().find(|(k, _)| *k == entry.0) {
-                Some((_, list)) => list.push(entry),
-                None => by_release.push((entry.0.clone(), vec![entry])),
+        let mut releases: Vec<&String> = Vec::new();
+        for (release, ..) in &self.entries {
+            if !releases.contains(&release) {
+                releases.push(release);
             }
         }
         let mut out = String::from("releases:\n");
-        for (release, list) in by_release {
+        for release in releases {
             out.push_str(&format!("  {release}:\n"));
-            for (_, name, hash, link) in list {
+            for (_, name, hash, link) in self.entries.iter().filter(|e| &e.0 == release) {
                 out.push_str(&format!(
                     "    {name}:\n      hash: {hash}\n      selfLink: {link}\n"
                 ));
             }
         }
         out
+    }
+
+    /// Replaces what the server answers for `version`'s archive on `platform`.
+    pub fn archive_replies(&self, version: &str, platform: &Platform, replies: Vec<Reply>) {
+        self.server
+            .route(&Self::archive_path(version, platform), replies);
     }
 
     pub fn serve_index(&self) {
