@@ -131,6 +131,10 @@ pub fn resource_defs(crd: &Value) -> Vec<ResourceDef> {
                 crd_name: str_at(crd, "/metadata/name").to_string(),
                 terminating,
                 preserve_unknown_fields: preserve_all || schema.is_none(),
+                structural: schema
+                    .as_ref()
+                    .and_then(|s| klite_schema::structural::StructuralSchema::from_openapi(s).ok())
+                    .map(Arc::new),
                 schema,
                 scale,
                 printer_columns: v.get("additionalPrinterColumns").cloned().unwrap_or(json!([])),

@@ -1,5 +1,5 @@
-//! Custom resources: schema validation, pruning, defaulting (via klite-schema)
-//! and version conversion (strategy None).
+//! Custom resources: schema validation, pruning and defaulting (klite-schema's
+//! structural schemas) and version conversion (strategy None).
 
 use serde_json::{json, Value};
 
@@ -7,20 +7,65 @@ use crate::registry::ResourceDef;
 use crate::status::FieldIssue;
 
 /// Prune unknown fields of a custom resource; returns their paths (sorted).
-pub fn prune(def: &ResourceDef, _obj: &mut Value) -> Vec<String> {
-    if def.custom.is_none() {
-        return Vec::new();
+pub fn prune(def: &ResourceDef, obj: &mut Value) -> Vec<String> {
+    let Some(custom) = &def.custom else { return Vec::new() };
+    let mut unknown = Vec::new();
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        let keys: Vec<String> = meta.keys().cloned().collect();
+        for k in keys {
+            if !crate::handlers::meta::OBJECT_META_FIELDS.contains(&k.as_str()) {
+                meta.remove(&k);
+                unknown.push(format!("metadata.{k}"));
+            }
+        }
     }
-    Vec::new()
+    if custom.preserve_unknown_fields {
+        return unknown;
+    }
+    if let Some(schema) = &custom.structural {
+        unknown.extend(schema.prune(obj));
+    }
+    unknown.sort();
+    unknown
 }
 
-/// Validate (and default) a custom resource against its version's schema.
-pub fn validate(def: &ResourceDef, obj: &mut Value, _old: Option<&Value>) -> Vec<FieldIssue> {
-    let Some(_custom) = &def.custom else { return Vec::new() };
+/// Default and validate a custom resource against its version's schema.
+pub fn validate(def: &ResourceDef, obj: &mut Value, old: Option<&Value>) -> Vec<FieldIssue> {
+    let Some(custom) = &def.custom else { return Vec::new() };
     let mut issues = Vec::new();
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind != def.kind {
         issues.push(FieldIssue::invalid("kind", &json!(kind), &format!("must be {}", def.kind)));
+    }
+    let Some(schema) = &custom.structural else { return issues };
+    schema.apply_defaults(obj);
+    let errors = match old {
+        Some(old) => {
+            let mut e = schema.validate_schema_update(obj, old);
+            e.extend(schema.validate_embedded_resources(obj));
+            e.extend(schema.validate_list_types(obj));
+            e
+        }
+        None => schema.validate(obj),
+    };
+    issues.extend(crate::validation::issues(&errors));
+    if let Some(scale) = &custom.scale {
+        for path in [&scale.spec_replicas, &scale.status_replicas] {
+            let mut cur = Some(&*obj);
+            for part in path.trim_start_matches('.').split('.') {
+                cur = cur.and_then(|c| c.get(part));
+            }
+            match cur {
+                None | Some(Value::Null) => {}
+                Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v < 0) => {
+                    issues.push(FieldIssue::invalid(path, &Value::Number(n.clone()), "should be a non-negative integer"));
+                }
+                Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v > i64::from(i32::MAX)) => {
+                    issues.push(FieldIssue::invalid(path, &Value::Number(n.clone()), "should be less than or equal to 2147483647"));
+                }
+                _ => {}
+            }
+        }
     }
     issues
 }

@@ -44,6 +44,8 @@ pub struct CustomInfo {
     pub deprecation_warning: Option<String>,
     /// `spec.preserveUnknownFields` or schema missing: do not prune.
     pub preserve_unknown_fields: bool,
+    /// The compiled structural schema of this version.
+    pub structural: Option<Arc<klite_schema::structural::StructuralSchema>>,
 }
 
 /// Everything the handlers need to know about one served resource.
