@@ -1,35 +1,64 @@
-//! `embedded` mode: klite's in-process API server (wired up once klite-apiserver exports
-//! its `start` API).
+//! `embedded` mode: klite's in-process API server, given certificates made exactly as
+//! in binaries mode (serving CA + leaf, client CA), so kubeconfigs and `addUser` behave
+//! the same in both modes.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use klite_apiserver::{ApiServer, CertKeyPem, ClientCa, ServerOptions};
 
 use crate::certs::ControlPlaneCerts;
 use crate::error::{Error, Result};
+use crate::ports::LOOPBACK;
 
 /// A running embedded API server.
-#[derive(Debug)]
 pub struct EmbeddedServer {
+    server: ApiServer,
     /// Its certificate authorities.
     pub certs: Arc<ControlPlaneCerts>,
     /// Time from the start call until the server accepted connections.
     pub start_duration: Duration,
-    url: String,
+}
+
+impl std::fmt::Debug for EmbeddedServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedServer").field("url", &self.server.url()).finish_non_exhaustive()
+    }
 }
 
 impl EmbeddedServer {
     /// Starts the server on 127.0.0.1 with a fresh port.
     pub async fn start() -> Result<EmbeddedServer> {
-        Err(Error::Embedded {
-            message: "the embedded API server is not available in this build yet".into(),
+        let began = Instant::now();
+        let certs = Arc::new(ControlPlaneCerts::generate(LOOPBACK)?);
+        let options = ServerOptions {
+            bind_address: LOOPBACK,
+            port: 0,
+            serving: Some(CertKeyPem {
+                cert_pem: certs.serving.cert_pem.clone(),
+                key_pem: certs.serving.key_pem.clone(),
+            }),
+            serving_ca_pem: Some(certs.serving_ca.ca().cert_pem.clone()),
+            client_ca: ClientCa::Pem(certs.client_ca.ca().cert_pem.clone()),
+            ..ServerOptions::default()
+        };
+        let server = klite_apiserver::start(options)
+            .await
+            .map_err(|e| Error::Embedded { message: e.to_string() })?;
+        Ok(EmbeddedServer {
+            server,
+            certs,
+            start_duration: began.elapsed(),
         })
     }
 
     /// Base URL (`https://127.0.0.1:<port>`).
     pub fn server_url(&self) -> String {
-        self.url.clone()
+        self.server.url()
     }
 
-    /// Stops serving.
-    pub async fn stop(&self) {}
+    /// Stops serving; open connections and watches are closed.
+    pub async fn stop(&self) {
+        self.server.stop().await;
+    }
 }
