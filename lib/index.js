@@ -136,4 +136,6 @@ Object.defineProperty(native.Discovery.prototype, 'resolve', {
 
 const { errorFromStatus: _fromStatus, toKliteError: _toError, ...errorClasses } = errors
 
-module.exports = { ...native, ...errorClasses, Watch }
+const publicNative = Object.fromEntries(Object.entries(native).filter(([name]) => !name.startsWith('__')))
+
+module.exports = { ...publicNative, ...errorClasses, Watch }
