@@ -483,6 +483,51 @@ export interface PatchOptions {
   signal?: AbortSignal
 }
 
+/**
+ * The `klite-setup-envtest` bin: runs setup-envtest on the process's own stdin, stdout
+ * and stderr (a progress bar is drawn when stderr is a terminal) and resolves with the
+ * exit code for `process.exitCode`.
+ */
+export declare function runSetupEnvtest(args: Array<string>): Promise<number>
+
+/**
+ * Runs setup-envtest with `args` (as on its command line, without the program name) and
+ * resolves with its exit code and output; it never rejects for a failed run.
+ *
+ * Same commands, flags, version selectors, outputs, exit codes and binary store as
+ * upstream setup-envtest (`use`, `list`, `cleanup`, `sideload`, `version`); the
+ * environment (`KUBEBUILDER_ASSETS`, `ENVTEST_INSTALLED_ONLY`, `ENVTEST_USE_ENV`,
+ * `XDG_DATA_HOME`, `HOME`, `HTTPS_PROXY`, …) is the process's.
+ *
+ * ```js
+ * const { exitCode, stdout } = await setupEnvtest(['use', '-p', 'path', '1.31.x'])
+ * if (exitCode === 0) process.env.KUBEBUILDER_ASSETS = stdout
+ * ```
+ */
+export declare function setupEnvtest(args: Array<string>, options?: SetupEnvtestOptions | undefined | null): Promise<SetupEnvtestResult>
+
+/** Options for {@link setupEnvtest}. */
+export interface SetupEnvtestOptions {
+  /**
+   * Standard input of the run (`sideload` reads a `.tar.gz` from it).
+   * @default empty
+   */
+  stdin?: Buffer
+}
+
+/** What a {@link setupEnvtest} run printed, and how it ended. */
+export interface SetupEnvtestResult {
+  /**
+   * 0 on success; 1 for an invalid version selector or an undeterminable default store;
+   * 2 for usage errors and every runtime failure (as upstream setup-envtest).
+   */
+  exitCode: number
+  /** Everything written to standard output (e.g. the asset path with `-p path`). */
+  stdout: string
+  /** Everything written to standard error (usage, the error line, logs). */
+  stderr: string
+}
+
 /** Options of `watch`: the list options plus bookmarks, initial events and an abort signal. */
 export interface WatchOptions {
   /** Namespace to watch; omit it to watch all namespaces. */

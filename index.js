@@ -840,3 +840,5 @@ module.exports.Discovery = nativeBinding.Discovery
 module.exports.DynamicClient = nativeBinding.DynamicClient
 module.exports.DynamicResource = nativeBinding.DynamicResource
 module.exports.WatchStream = nativeBinding.WatchStream
+module.exports.runSetupEnvtest = nativeBinding.runSetupEnvtest
+module.exports.setupEnvtest = nativeBinding.setupEnvtest

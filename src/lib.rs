@@ -8,6 +8,7 @@ mod client;
 mod error;
 mod json;
 mod resource;
+mod setup_envtest;
 mod watch;
 
 pub use client::DynamicClient;
