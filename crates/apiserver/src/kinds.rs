@@ -92,6 +92,7 @@ const ALL: &[&str] = &["all"];
 const API_EXT: &[&str] = &["api-extensions"];
 const STATUS: &[&str] = &["status"];
 const SCALE_STATUS: &[&str] = &["scale", "status"];
+const CREATE_ONLY: &[&str] = &["create"];
 
 /// Every built-in kind, grouped by API group (discovery order is computed, not this order).
 pub const BUILTIN_KINDS: &[BuiltinKind] = &[
@@ -403,6 +404,13 @@ pub const BUILTIN_KINDS: &[BuiltinKind] = &[
     },
     // ---- coordination.k8s.io/v1
     BuiltinKind { group: "coordination.k8s.io", resource: "leases", singular: "lease", kind: "Lease", ..BASE },
+    // ---- review APIs (create-only, nothing stored; served by crate::reviews)
+    BuiltinKind { group: "authentication.k8s.io", resource: "selfsubjectreviews", singular: "selfsubjectreview", kind: "SelfSubjectReview", namespaced: false, verbs: CREATE_ONLY, ..BASE },
+    BuiltinKind { group: "authentication.k8s.io", resource: "tokenreviews", singular: "tokenreview", kind: "TokenReview", namespaced: false, verbs: CREATE_ONLY, ..BASE },
+    BuiltinKind { group: "authorization.k8s.io", resource: "localsubjectaccessreviews", singular: "localsubjectaccessreview", kind: "LocalSubjectAccessReview", verbs: CREATE_ONLY, ..BASE },
+    BuiltinKind { group: "authorization.k8s.io", resource: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview", namespaced: false, verbs: CREATE_ONLY, ..BASE },
+    BuiltinKind { group: "authorization.k8s.io", resource: "selfsubjectrulesreviews", singular: "selfsubjectrulesreview", kind: "SelfSubjectRulesReview", namespaced: false, verbs: CREATE_ONLY, ..BASE },
+    BuiltinKind { group: "authorization.k8s.io", resource: "subjectaccessreviews", singular: "subjectaccessreview", kind: "SubjectAccessReview", namespaced: false, verbs: CREATE_ONLY, ..BASE },
     // ---- events.k8s.io/v1
     BuiltinKind {
         group: "events.k8s.io",

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{Authenticator, Authorizer, DefaultAuthorizer, TokenUser};
+use crate::auth::{Authenticator, Authorizer, TokenUser};
 use crate::certs::{CertAuthority, CertKeyPem};
 use crate::error::{Error, Result};
 use crate::registry::Registry;
@@ -74,8 +74,7 @@ pub struct ServerOptions {
     pub watch_history: usize,
     /// `/version` answer.
     pub version: VersionInfo,
-    /// Authorizer (default: `system:masters` may do anything; discovery for the
-    /// authenticated; health for everyone).
+    /// Authorizer (default: RBAC over the stored roles and bindings, see [`crate::rbac`]).
     pub authorizer: Option<Arc<dyn Authorizer>>,
     /// Extra readiness check for `/healthz`, `/readyz`.
     pub health_check: Option<HealthCheck>,
@@ -225,17 +224,19 @@ pub async fn start(options: ServerOptions) -> Result<ApiServer> {
     let listener = TcpListener::bind(bind).await.map_err(|source| Error::Listen { addr: bind.to_string(), source })?;
     let addr = listener.local_addr()?;
     let advertised = if addr.ip().is_unspecified() { SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()) } else { addr };
+    let rbac = Arc::new(crate::rbac::RbacAuthorizer::new());
     let shared = Arc::new(Shared {
         store: Store::new(options.watch_history),
         registry: RwLock::new(Arc::new(Registry::build(&[]))),
         authn: Authenticator::new(checker, &tokens),
-        authz: options.authorizer.clone().unwrap_or_else(|| Arc::new(DefaultAuthorizer)),
+        authz: options.authorizer.clone().unwrap_or_else(|| rbac.clone()),
         version_body: bytes::Bytes::from(ordered_version(&options.version)),
         server_address: advertised.to_string(),
         health_check: options.health_check.clone(),
         crd_lock: Mutex::new(()),
         crd_dirty: std::sync::atomic::AtomicBool::new(false),
     });
+    rbac.attach(&shared);
     crate::handlers::bootstrap(&shared, &options.objects)?;
     let cancel = CancellationToken::new();
     let acceptor = TlsAcceptor::from(Arc::new(tls));

@@ -361,6 +361,9 @@ async fn resource_request(ctx: &mut Ctx) -> Result<Reply, ApiError> {
         });
     }
     let ns = if def.namespaced { namespace.clone() } else { String::new() };
+    if crate::reviews::is_review(&def) {
+        return crate::reviews::handle(ctx, &def, &ns);
+    }
     match (ctx.method.clone(), info.verb.as_str()) {
         (_, "get") => get(ctx, &def, &ns, &info.name, sub),
         (_, "list") => list::list(ctx, &def, &ns).await,
@@ -439,6 +442,9 @@ fn get(ctx: &Ctx, def: &Arc<ResourceDef>, ns: &str, name: &str, sub: &str) -> Re
 pub(crate) fn bootstrap(shared: &Arc<Shared>, objects: &[Value]) -> crate::error::Result<()> {
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         let obj = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+        write::create_internal(shared, obj).map_err(|e| crate::error::Error::PreloadedObject { index: 0, message: e.message })?;
+    }
+    for obj in crate::rbac::bootstrap::policy() {
         write::create_internal(shared, obj).map_err(|e| crate::error::Error::PreloadedObject { index: 0, message: e.message })?;
     }
     for (index, obj) in objects.iter().enumerate() {

@@ -32,12 +32,14 @@ pub struct WriteOptions {
     pub field_manager: String,
     /// Unknown-field handling.
     pub field_validation: FieldValidation,
+    /// The requesting user (None for internal writes): RBAC escalation checks.
+    pub user: Option<crate::auth::UserInfo>,
 }
 
 impl WriteOptions {
     /// Internal writes (bootstrap, controllers).
     pub fn internal(manager: &str) -> Self {
-        WriteOptions { dry_run: false, field_manager: manager.to_string(), field_validation: FieldValidation::Ignore }
+        WriteOptions { dry_run: false, field_manager: manager.to_string(), field_validation: FieldValidation::Ignore, user: None }
     }
 }
 
@@ -79,7 +81,7 @@ pub fn write_options(ctx: &Ctx, kind: &str) -> Result<WriteOptions, ApiError> {
             ))
         }
     };
-    Ok(WriteOptions { dry_run, field_manager, field_validation })
+    Ok(WriteOptions { dry_run, field_manager, field_validation, user: Some(ctx.user.clone()) })
 }
 
 fn content_type(ctx: &Ctx) -> String {
@@ -316,6 +318,7 @@ pub(crate) fn do_create(
         if !issues.is_empty() {
             return Err(ApiError::invalid(&def.group, &def.kind, &cname, issues));
         }
+        crate::rbac::escalation::admit(shared, opts.user.as_ref(), def, &candidate, None)?;
         {
             let m = meta_mut(&mut candidate);
             m.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
@@ -450,6 +453,7 @@ where
         if !issues.is_empty() {
             return Err(ApiError::invalid(&def.group, &def.kind, name, issues));
         }
+        crate::rbac::escalation::admit(shared, opts.user.as_ref(), def, &new, Some(old))?;
         crate::managed::track_update(def, old, &mut new, &opts.field_manager, sub);
         if new == *old {
             response = Some(new);
