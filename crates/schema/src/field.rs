@@ -237,6 +237,9 @@ pub enum BadValue {
     /// A JSON value, rendered the upstream way: strings Go-quoted, numbers and booleans bare,
     /// anything else JSON-encoded.
     Value(Value),
+    /// A value already rendered as upstream prints it (e.g. a Go struct's JSON with Go field
+    /// names in declaration order); printed verbatim.
+    Rendered(String),
 }
 
 impl BadValue {
@@ -244,6 +247,7 @@ impl BadValue {
     pub fn render(&self) -> Option<String> {
         match self {
             BadValue::Omitted => None,
+            BadValue::Rendered(text) => Some(text.clone()),
             BadValue::Value(Value::String(s)) => Some(gofmt::quote(s)),
             BadValue::Value(Value::Number(n)) => Some(gofmt::format_number(n)),
             BadValue::Value(Value::Bool(b)) => Some(b.to_string()),

@@ -21,11 +21,14 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod cel;
+pub mod crd;
 mod decode;
 pub mod error;
 pub mod field;
 pub mod gofmt;
 pub mod goregex;
+pub mod jsonpath;
 pub mod openapi;
 pub mod status;
 pub mod structural;

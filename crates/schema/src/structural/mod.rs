@@ -43,6 +43,12 @@ use crate::openapi::SchemaProps;
 use serde_json::Value;
 use validator::VSchema;
 
+/// Prunes `value` against a structural node (`pruning.Prune`); with `is_resource_root` the
+/// node is treated as an embedded resource root.
+pub fn prune_with(value: &mut Value, schema: &Structural, is_resource_root: bool) -> Vec<String> {
+    prune::prune(value, Some(schema), is_resource_root)
+}
+
 /// A compiled structural schema for one CRD version.
 #[derive(Debug, Clone)]
 pub struct StructuralSchema {
@@ -106,6 +112,12 @@ impl StructuralSchema {
     /// create.
     pub fn validate_schema(&self, obj: &Value) -> ErrorList {
         validator::validate_value(&self.validator, obj, None, None)
+    }
+
+    /// Validates against the OpenAPI schema with field paths rooted at `root` (e.g. a CRD
+    /// `...default` path; kube-openapi names stay relative to the value).
+    pub fn validate_schema_at(&self, value: &Value, root: &Path) -> ErrorList {
+        validator::validate_value(&self.validator, value, None, Some(root))
     }
 
     /// Validates against the OpenAPI schema on update, with ratcheting: errors on nodes
