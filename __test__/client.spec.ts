@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 
-import { ConnectionError, DynamicClient, NotFoundError } from 'klite'
+import { ConnectionError, DynamicClient, type KubernetesObject, NotFoundError } from 'klite'
 
 const kubeconfig = (server: string, namespace?: string, context = 'c') => `apiVersion: v1
 kind: Config
@@ -112,7 +112,7 @@ describe('arguments', () => {
     await expect(res.get('' as string)).rejects.toThrow(/get needs the object's name/)
     await expect((res.get as (name?: unknown) => Promise<unknown>)()).rejects.toBeInstanceOf(TypeError)
     await expect(res.patch('x', 'yaml' as 'json', {})).rejects.toThrow(/invalid patch type "yaml"/)
-    await expect(res.create('nope' as unknown as object)).rejects.toThrow(/must be a Kubernetes object/)
+    await expect(res.create('nope' as unknown as KubernetesObject)).rejects.toThrow(/must be a Kubernetes object/)
     await expect(res.list({ labelSelector: { a: 1 } as unknown as string })).rejects.toThrow(
       /option `labelSelector` must be a string/,
     )

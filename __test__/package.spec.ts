@@ -1,0 +1,81 @@
+// The package as users get it: CJS and ESM entries, typings, and a packed tarball installed
+// into a fresh project.
+
+import { execFile } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+import { repoRoot } from './helpers/cluster'
+
+const requireFromHere = createRequire(__filename)
+const execFileAsync = promisify(execFile)
+
+describe('entries', () => {
+  it('exports the same names from require() and import', async () => {
+    const cjs = requireFromHere(join(repoRoot, 'lib', 'index.js'))
+    const esm = await import(join(repoRoot, 'lib', 'index.mjs'))
+    const esmNames = Object.keys(esm).filter((name) => name !== 'default').sort()
+    expect(esmNames).toEqual(Object.keys(cjs).sort())
+    for (const name of esmNames) expect(esm[name]).toBe(cjs[name])
+  })
+
+  it('exports every class named in the API contract', () => {
+    const cjs = requireFromHere(join(repoRoot, 'lib', 'index.js'))
+    const contract = readFileSync(join(repoRoot, 'index.d.ts'), 'utf8')
+    for (const name of ['DynamicClient', 'DynamicResource', 'Discovery', 'Watch', 'ApiError', 'ConnectionError', 'ExpiredError']) {
+      expect(typeof cjs[name], name).toBe('function')
+      expect(contract).toContain(`class ${name}`)
+    }
+    for (const match of contract.matchAll(/export declare class (\w+)/g)) {
+      expect(typeof cjs[match[1]], `${match[1]} is declared in index.d.ts but not exported`).toBe('function')
+    }
+  })
+})
+
+describe('packed tarball', () => {
+  it('installs into a fresh project where require and import both work', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'klite-pack-'))
+    try {
+      // Stage the package with a stripped addon: packing the 190 MB debug build takes a minute.
+      const stage = join(work, 'stage')
+      mkdirSync(stage)
+      for (const entry of readdirSync(repoRoot)) {
+        if (['package.json', 'README.md', 'LICENSE', 'index.js', 'index.d.ts', 'lib', 'bin', 'src'].includes(entry)) {
+          cpSync(join(repoRoot, entry), join(stage, entry), { recursive: true })
+        } else if (entry.startsWith('klite.') && entry.endsWith('.node')) {
+          await run('strip', ['--strip-debug', '-o', join(stage, entry), join(repoRoot, entry)], stage)
+        }
+      }
+      const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', work], stage)) as Array<{
+        filename: string
+        files: Array<{ path: string }>
+      }>
+      const files = packed[0].files.map((file) => file.path)
+      expect(files).toEqual(expect.arrayContaining(['index.js', 'index.d.ts', 'lib/index.js', 'lib/index.mjs', 'package.json']))
+      expect(files.some((file) => file.endsWith('.node'))).toBe(true)
+      expect(files.filter((file) => file.startsWith('src/'))).toEqual([])
+
+      const project = join(work, 'project')
+      cpSync(join(repoRoot, '__test__', 'fixtures', 'consumer'), project, { recursive: true })
+      await npm(['install', '--no-audit', '--no-fund', '--offline', join(work, packed[0].filename)], project)
+      expect((await run(process.execPath, ['use.cjs'], project)).trim()).toBe('cjs ok team-a NotFoundError')
+      expect((await run(process.execPath, ['use.mjs'], project)).trim()).toBe('esm ok team-a NotFoundError')
+    } finally {
+      rmSync(work, { recursive: true, force: true })
+    }
+  }, 120_000)
+})
+
+async function run(command: string, args: string[], cwd: string): Promise<string> {
+  const { stdout } = await execFileAsync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  return stdout
+}
+
+function npm(args: string[], cwd: string): Promise<string> {
+  const cli = process.env.npm_execpath
+  return cli && cli.endsWith('.js') ? run(process.execPath, [cli, ...args], cwd) : run('npm', args, cwd)
+}
