@@ -676,6 +676,7 @@ fn delete_one(shared: &Arc<Shared>, def: &Arc<ResourceDef>, ns: &str, name: &str
         }
     }
     let mut deferred: Option<Value> = None;
+    let mut marked = false;
     let committed = shared.store.update(&key, |cur| {
         let Some(cur) = cur else { return Err(ApiError::not_found(&def.group, &def.resource, name)) };
         let obj = &cur.value;
@@ -774,10 +775,16 @@ fn delete_one(shared: &Arc<Shared>, def: &Arc<ResourceDef>, ns: &str, name: &str
             deferred = Some(new);
             return Ok(Change::Keep);
         }
+        marked = true;
         Ok(Change::Put(new))
     })?;
     if committed.written {
         after_write(shared, def);
+    }
+    if marked {
+        if let Some(obj) = &committed.object {
+            return Ok(DeleteResult::Deferred(obj.value.clone()));
+        }
     }
     if let Some(v) = deferred {
         if opts.dry_run && v.pointer("/metadata/deletionTimestamp").is_none() {
@@ -788,9 +795,6 @@ fn delete_one(shared: &Arc<Shared>, def: &Arc<ResourceDef>, ns: &str, name: &str
         return Ok(DeleteResult::Deferred(v));
     }
     match committed.object {
-        Some(obj) if committed.written && obj.value.pointer("/metadata/deletionTimestamp").is_some() && shared.store.get(&key).is_some() => {
-            Ok(DeleteResult::Deferred(obj.value.clone()))
-        }
         Some(obj) => Ok(DeleteResult::Removed(obj)),
         None => Err(ApiError::not_found(&def.group, &def.resource, name)),
     }

@@ -14,7 +14,9 @@ pub fn client(server: &ApiServer, creds: Option<&ClientCredentials>) -> reqwest:
     let mut b = reqwest::Client::builder()
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(server.ca_pem().as_bytes()).expect("ca"));
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(server.ca_pem().as_bytes()).expect("ca"),
+        );
     if let Some(c) = creds {
         let pem = format!("{}{}", c.cert_pem, c.key_pem);
         b = b.identity(reqwest::Identity::from_pem(pem.as_bytes()).expect("identity"));
@@ -30,7 +32,11 @@ pub async fn harness_with(options: ServerOptions) -> Harness {
     let server = start(options).await.expect("server starts");
     let admin = client(&server, Some(server.admin()));
     let base = server.url();
-    Harness { server, admin, base }
+    Harness {
+        server,
+        admin,
+        base,
+    }
 }
 
 pub struct Resp {
@@ -42,7 +48,13 @@ pub struct Resp {
 
 impl Harness {
     pub async fn req(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
-        self.req_ct(method, path, body.map(|b| b.to_string()), "application/json").await
+        self.req_ct(
+            method,
+            path,
+            body.map(|b| b.to_string()),
+            "application/json",
+        )
+        .await
     }
 
     pub async fn req_ct(&self, method: &str, path: &str, body: Option<String>, ct: &str) -> Resp {
@@ -55,7 +67,14 @@ impl Harness {
     }
 }
 
-pub async fn send(client: &reqwest::Client, base: &str, method: &str, path: &str, body: Option<String>, ct: &str) -> Resp {
+pub async fn send(
+    client: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    ct: &str,
+) -> Resp {
     let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
     let mut rb = client.request(m, format!("{base}{path}"));
     if let Some(b) = body {
@@ -66,7 +85,12 @@ pub async fn send(client: &reqwest::Client, base: &str, method: &str, path: &str
     let headers = resp.headers().clone();
     let text = resp.text().await.expect("body");
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp { code, body, text, headers }
+    Resp {
+        code,
+        body,
+        text,
+        headers,
+    }
 }
 
 /// A line-oriented watch reader.
@@ -77,9 +101,17 @@ pub struct WatchStream {
 
 impl WatchStream {
     pub async fn open(h: &Harness, path: &str) -> WatchStream {
-        let resp = h.admin.get(format!("{}{}", h.base, path)).send().await.expect("watch");
+        let resp = h
+            .admin
+            .get(format!("{}{}", h.base, path))
+            .send()
+            .await
+            .expect("watch");
         assert_eq!(resp.status().as_u16(), 200);
-        WatchStream { resp, buf: Vec::new() }
+        WatchStream {
+            resp,
+            buf: Vec::new(),
+        }
     }
 
     /// Next event, or None when the stream ended; panics after 10 s without one.
@@ -103,7 +135,13 @@ impl WatchStream {
     /// (type, name) of the next event.
     pub async fn next_pair(&mut self) -> (String, String) {
         let ev = self.next().await.expect("event");
-        (ev["type"].as_str().unwrap_or("").to_string(), ev["object"]["metadata"]["name"].as_str().unwrap_or("").to_string())
+        (
+            ev["type"].as_str().unwrap_or("").to_string(),
+            ev["object"]["metadata"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        )
     }
 }
 
