@@ -134,8 +134,30 @@ Object.defineProperty(native.Discovery.prototype, 'resolve', {
   configurable: true,
 })
 
-const { errorFromStatus: _fromStatus, toKliteError: _toError, ...errorClasses } = errors
-
-const publicNative = Object.fromEntries(Object.entries(native).filter(([name]) => !name.startsWith('__')))
-
-module.exports = { ...publicNative, ...errorClasses, Watch }
+// The exports are the binding's own (so whatever the addon exports is exported here too) plus
+// the JS-implemented classes. Written as a re-export and plain assignments so that Node's
+// CommonJS lexer sees every name and `export * from './index.js'` in index.mjs needs no list.
+module.exports = require('../index.js')
+module.exports.Watch = Watch
+module.exports.ApiError = errors.ApiError
+module.exports.UnauthorizedError = errors.UnauthorizedError
+module.exports.ForbiddenError = errors.ForbiddenError
+module.exports.NotFoundError = errors.NotFoundError
+module.exports.AlreadyExistsError = errors.AlreadyExistsError
+module.exports.ConflictError = errors.ConflictError
+module.exports.GoneError = errors.GoneError
+module.exports.ExpiredError = errors.ExpiredError
+module.exports.InvalidError = errors.InvalidError
+module.exports.ServerTimeoutError = errors.ServerTimeoutError
+module.exports.StoreReadError = errors.StoreReadError
+module.exports.TimeoutError = errors.TimeoutError
+module.exports.TooManyRequestsError = errors.TooManyRequestsError
+module.exports.BadRequestError = errors.BadRequestError
+module.exports.MethodNotAllowedError = errors.MethodNotAllowedError
+module.exports.NotAcceptableError = errors.NotAcceptableError
+module.exports.RequestEntityTooLargeError = errors.RequestEntityTooLargeError
+module.exports.UnsupportedMediaTypeError = errors.UnsupportedMediaTypeError
+module.exports.InternalError = errors.InternalError
+module.exports.ServiceUnavailableError = errors.ServiceUnavailableError
+module.exports.UnknownError = errors.UnknownError
+module.exports.ConnectionError = errors.ConnectionError
