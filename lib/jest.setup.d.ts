@@ -1,0 +1,2 @@
+declare function globalSetup(): Promise<void>
+export = globalSetup

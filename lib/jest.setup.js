@@ -1,0 +1,3 @@
+'use strict'
+// `globalSetup: 'klite/jest/setup'`
+module.exports = require('./jest.js').globalSetup

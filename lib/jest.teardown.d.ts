@@ -1,0 +1,2 @@
+declare function globalTeardown(): Promise<void>
+export = globalTeardown

@@ -1,0 +1,3 @@
+'use strict'
+// `globalTeardown: 'klite/jest/teardown'`
+module.exports = require('./jest.js').globalTeardown
