@@ -484,6 +484,21 @@ async fn installed_only_modes_never_download() {
         bang.stdout,
         store.item_dir("1.28.0", &host()).display().to_string()
     );
+    // A concrete version keeps its `!` in the overview, as upstream prints it.
+    let concrete_bang = run_cli(
+        &with_store(&root, &index, &["use", "-i", "1.28.0!"]),
+        &[HOME],
+        None,
+    )
+    .await;
+    assert_eq!(
+        concrete_bang.stdout,
+        format!(
+            "Version: 1.28.0!\nOS/Arch: {}\nPath: {}\n",
+            host(),
+            store.item_dir("1.28.0", &host()).display()
+        )
+    );
     assert_eq!(remote.server.total_hits(), 0);
 }
 
