@@ -25,3 +25,12 @@ pub(crate) fn validate_default_rules(
 ) -> ErrorList {
     ErrorList::new()
 }
+
+/// CEL validation of a whole object (create: `old` = None).
+pub(crate) fn validate_object(
+    _schema: &StructuralSchema,
+    _obj: &Value,
+    _old: Option<&Value>,
+) -> ErrorList {
+    ErrorList::new()
+}

@@ -23,6 +23,7 @@
 
 pub mod cel;
 pub mod crd;
+pub mod custom_resource;
 mod decode;
 pub mod error;
 pub mod field;

@@ -56,6 +56,7 @@ pub struct StructuralSchema {
     structural: Structural,
     validator: VSchema,
     status_validator: Option<VSchema>,
+    has_cel_rules: bool,
 }
 
 impl StructuralSchema {
@@ -78,11 +79,13 @@ impl StructuralSchema {
             })?;
         let validator = VSchema::from_props(&props);
         let status_validator = props.properties.get("status").map(VSchema::from_props);
+        let has_cel_rules = props.any(&mut |s| !s.x_validations.is_empty());
         Ok(StructuralSchema {
             props,
             structural,
             validator,
             status_validator,
+            has_cel_rules,
         })
     }
 
@@ -94,8 +97,14 @@ impl StructuralSchema {
             structural: Structural::default(),
             validator: VSchema::default(),
             status_validator: None,
+            has_cel_rules: false,
             props,
         }
+    }
+
+    /// Whether any node carries `x-kubernetes-validations`.
+    pub fn has_cel_rules(&self) -> bool {
+        self.has_cel_rules
     }
 
     /// The structural skeleton.
