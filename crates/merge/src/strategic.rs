@@ -370,11 +370,19 @@ impl Smp<'_> {
             };
             let original_list = original_list.unwrap_or_default();
             let kind = slice_element_kind(&[&original_list, patch_list.as_deref().unwrap_or(&[])])?;
+            // Upstream merges map lists in place, so the live order it consults here
+            // already reflects deletions and appended items.
+            let server_order = match &patch_list {
+                Some(p) if kind == Kind::Map && meta.merge && !merge_key.is_empty() => {
+                    aliased_server_order(&original_list, p, &merge_key)
+                }
+                _ => original_list,
+            };
             let both = normalize_element_order(
                 patch_items,
                 server_only,
                 &order,
-                &original_list,
+                &server_order,
                 &merge_key,
                 kind,
             )?;
@@ -545,6 +553,52 @@ fn validate_patch_with_set_order_list(
         )));
     }
     Ok(())
+}
+
+/// The live list as upstream observes it after merging a map list in place:
+/// deleted items compacted away (the vacated tail keeps stale items) and new
+/// items written over that tail, within the original length.
+fn aliased_server_order(original: &[Value], patch: &[Value], merge_key: &str) -> Vec<Value> {
+    let mut backing = original.to_vec();
+    let mut len = backing.len();
+    let key_of = |v: &Value| v.get(merge_key).cloned();
+    let mut replace = false;
+    for item in patch {
+        match item.get(DIRECTIVE_MARKER).and_then(Value::as_str) {
+            Some("delete") => {
+                let Some(want) = key_of(item) else { continue };
+                while let Some(at) = backing[..len]
+                    .iter()
+                    .position(|v| key_of(v).map(|k| go_eq(&k, &want)).unwrap_or(false))
+                {
+                    for j in at..len - 1 {
+                        backing[j] = backing[j + 1].clone();
+                    }
+                    len -= 1;
+                }
+            }
+            Some("replace") => replace = true,
+            _ => {}
+        }
+    }
+    if !replace {
+        for item in patch.iter().filter(|i| i.get(DIRECTIVE_MARKER).is_none()) {
+            let Some(want) = key_of(item) else { continue };
+            let found = backing[..len]
+                .iter()
+                .any(|v| key_of(v).map(|k| go_eq(&k, &want)).unwrap_or(false));
+            if !found {
+                if len < backing.len() {
+                    backing[len] = item.clone();
+                } else {
+                    backing.push(item.clone());
+                }
+                len += 1;
+            }
+        }
+    }
+    backing.truncate(original.len());
+    backing
 }
 
 fn merge_key_value_equal(left: &Value, right: &Value, merge_key: &str) -> Result<bool> {
