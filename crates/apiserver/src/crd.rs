@@ -140,6 +140,7 @@ pub fn resource_defs(crd: &Value) -> Vec<ResourceDef> {
                 printer_columns: v.get("additionalPrinterColumns").cloned().unwrap_or(json!([])),
                 deprecation_warning,
             })),
+            merge_type: std::sync::OnceLock::new(),
         });
     }
     defs

@@ -1,20 +1,48 @@
-//! managedFields tracking (server-side apply bookkeeping) — delegates to klite-merge.
-//!
-//! Seam: until klite-merge's field-manager engine is wired, writes keep the
-//! managedFields the client sent (create) or the stored ones (update).
+//! managedFields tracking on every non-apply write — delegates to klite-merge.
 
 use serde_json::Value;
 
 use crate::registry::ResourceDef;
 
-/// Track ownership on create.
-pub fn track_create(_def: &ResourceDef, _obj: &mut Value, _manager: &str) {}
+fn reset_fields(def: &ResourceDef, sub: Option<&str>) -> klite_merge::fieldpath::FieldSet {
+    klite_merge::apply::reset_fields(&def.group, &def.kind, sub, def.has_status())
+}
 
-/// Track ownership on update/patch (`sub` = subresource).
-pub fn track_update(_def: &ResourceDef, old: &Value, new: &mut Value, _manager: &str, _sub: &str) {
-    if new.pointer("/metadata/managedFields").is_none() {
-        if let Some(mf) = old.pointer("/metadata/managedFields").cloned() {
-            crate::handlers::meta::meta_mut(new).insert("managedFields".into(), mf);
-        }
-    }
+/// Track ownership on create: the creating manager owns every field present.
+pub fn track_create(def: &ResourceDef, obj: &mut Value, manager: &str) {
+    let ty = def.merge_type();
+    let api_version = def.api_version();
+    let reset = reset_fields(def, None);
+    klite_merge::apply::track_update(
+        None,
+        obj,
+        &ty,
+        &klite_merge::apply::UpdateOptions {
+            manager,
+            api_version: &api_version,
+            subresource: None,
+            now: chrono::Utc::now(),
+            reset_fields: Some(&reset),
+        },
+    );
+}
+
+/// Track ownership on update/patch through `sub` ("" = main resource).
+pub fn track_update(def: &ResourceDef, old: &Value, new: &mut Value, manager: &str, sub: &str) {
+    let ty = def.merge_type();
+    let api_version = def.api_version();
+    let subresource = if sub.is_empty() { None } else { Some(sub) };
+    let reset = reset_fields(def, subresource);
+    klite_merge::apply::track_update(
+        Some(old),
+        new,
+        &ty,
+        &klite_merge::apply::UpdateOptions {
+            manager,
+            api_version: &api_version,
+            subresource,
+            now: chrono::Utc::now(),
+            reset_fields: Some(&reset),
+        },
+    );
 }

@@ -93,6 +93,8 @@ pub struct ResourceDef {
     pub storage_version_hash: String,
     /// Set for custom resources.
     pub custom: Option<Arc<CustomInfo>>,
+    /// Merge semantics (klite-merge type), computed on first use.
+    pub merge_type: OnceLock<Arc<klite_merge::types::TypeRef>>,
 }
 
 impl ResourceDef {
@@ -118,6 +120,23 @@ impl ResourceDef {
     /// Is it a custom resource?
     pub fn is_custom(&self) -> bool {
         self.custom.is_some()
+    }
+
+    /// The merge type used by patches, apply and field management.
+    pub fn merge_type(&self) -> Arc<klite_merge::types::TypeRef> {
+        self.merge_type
+            .get_or_init(|| {
+                let ty = match &self.custom {
+                    Some(c) => match &c.schema {
+                        Some(schema) if !c.preserve_unknown_fields => klite_merge::types::from_openapi_schema(schema),
+                        _ => klite_merge::types::TypeRef::deduced(),
+                    },
+                    None => klite_merge::types::builtin(&self.group, &self.version, &self.kind)
+                        .unwrap_or_else(klite_merge::types::TypeRef::deduced),
+                };
+                Arc::new(ty)
+            })
+            .clone()
     }
 
     /// Is a verb allowed on the main resource?
@@ -149,6 +168,7 @@ impl ResourceDef {
             storage_version: k.version.into(),
             storage_version_hash: storage_version_hash(k.group, k.version, k.kind),
             custom: None,
+            merge_type: OnceLock::new(),
         }
     }
 }

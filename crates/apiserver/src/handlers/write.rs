@@ -34,12 +34,14 @@ pub struct WriteOptions {
     pub field_validation: FieldValidation,
     /// The requesting user (None for internal writes): RBAC escalation checks.
     pub user: Option<crate::auth::UserInfo>,
+    /// Server-side apply: managedFields are maintained by the apply engine, not tracked as Update.
+    pub apply: bool,
 }
 
 impl WriteOptions {
     /// Internal writes (bootstrap, controllers).
     pub fn internal(manager: &str) -> Self {
-        WriteOptions { dry_run: false, field_manager: manager.to_string(), field_validation: FieldValidation::Ignore, user: None }
+        WriteOptions { dry_run: false, field_manager: manager.to_string(), field_validation: FieldValidation::Ignore, user: None, apply: false }
     }
 }
 
@@ -81,7 +83,7 @@ pub fn write_options(ctx: &Ctx, kind: &str) -> Result<WriteOptions, ApiError> {
             ))
         }
     };
-    Ok(WriteOptions { dry_run, field_manager, field_validation, user: Some(ctx.user.clone()) })
+    Ok(WriteOptions { dry_run, field_manager, field_validation, user: Some(ctx.user.clone()), apply: false })
 }
 
 fn content_type(ctx: &Ctx) -> String {
@@ -155,7 +157,7 @@ pub fn check_type(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> {
 }
 
 /// Drop unknown fields and warn or fail per `fieldValidation`.
-fn unknown_fields(ctx: &mut Ctx, def: &ResourceDef, obj: &mut Value, opts: &WriteOptions) -> Result<(), ApiError> {
+pub fn unknown_fields(ctx: &mut Ctx, def: &ResourceDef, obj: &mut Value, opts: &WriteOptions) -> Result<(), ApiError> {
     let mut unknown = meta::drop_unknown_fields(def, obj);
     unknown.extend(crate::custom::prune(def, obj));
     report_unknown(ctx, def, &unknown, opts)
@@ -325,7 +327,9 @@ pub(crate) fn do_create(
             m.insert("creationTimestamp".into(), json!(meta::now()));
         }
         crate::custom::to_storage_version(def, &mut candidate);
-        crate::managed::track_create(def, &mut candidate, &opts.field_manager);
+        if !opts.apply {
+            crate::managed::track_create(def, &mut candidate, &opts.field_manager);
+        }
         let key = ObjectKey::new(def.storage_id.clone(), ns, &cname);
         if opts.dry_run {
             if shared.store.get(&key).is_some() {
@@ -454,7 +458,9 @@ where
             return Err(ApiError::invalid(&def.group, &def.kind, name, issues));
         }
         crate::rbac::escalation::admit(shared, opts.user.as_ref(), def, &new, Some(old))?;
-        crate::managed::track_update(def, old, &mut new, &opts.field_manager, sub);
+        if !opts.apply {
+            crate::managed::track_update(def, old, &mut new, &opts.field_manager, sub);
+        }
         if new == *old {
             response = Some(new);
             return Ok(Change::Keep);
