@@ -22,6 +22,7 @@ pub mod embedded;
 pub mod environment;
 pub mod env;
 pub mod error;
+pub mod exit_cleanup;
 pub mod flags;
 pub mod kubeconfig;
 pub mod ports;
