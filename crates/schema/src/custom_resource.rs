@@ -393,14 +393,22 @@ fn rules_not_checked() -> FieldError {
     )
 }
 
-fn run_cel(schema: &StructuralSchema, errs: &mut ErrorList, obj: &Value, old: Option<&Value>) {
+fn run_cel(
+    schema: &StructuralSchema,
+    errs: &mut ErrorList,
+    warnings: &mut Vec<String>,
+    obj: &Value,
+    old: Option<&Value>,
+) {
     if !schema.has_cel_rules() {
         return;
     }
     if errs.has_blocking() {
         errs.push(rules_not_checked());
     } else {
-        errs.extend(crate::cel::validate_object(schema, obj, old));
+        let outcome = schema.validate_cel(obj, old);
+        errs.extend(outcome.errors);
+        warnings.extend(outcome.warnings);
     }
 }
 
@@ -423,7 +431,7 @@ pub fn validate_create(schema: &StructuralSchema, ctx: &ResourceContext, obj: &V
     }
     errs.extend(schema.validate_embedded_resources(obj));
     errs.extend(schema.validate_list_types(obj));
-    run_cel(schema, &mut errs, obj, None);
+    run_cel(schema, &mut errs, &mut Vec::new(), obj, None);
     errs
 }
 
@@ -436,6 +444,18 @@ pub fn validate_update(
     obj: &Value,
     old: &Value,
 ) -> ErrorList {
+    validate_update_with_warnings(schema, ctx, obj, old).0
+}
+
+/// [`validate_update`] plus the warnings of ratcheted CEL rules (failed rules on unchanged
+/// nodes), which upstream sends as `Warning` headers.
+pub fn validate_update_with_warnings(
+    schema: &StructuralSchema,
+    ctx: &ResourceContext,
+    obj: &Value,
+    old: &Value,
+) -> (ErrorList, Vec<String>) {
+    let mut warnings = Vec::new();
     let mut errs = validate_type_meta(ctx, obj);
     if errs.is_empty() {
         match (object_meta(obj), object_meta(old)) {
@@ -454,8 +474,8 @@ pub fn validate_update(
     if schema.validate_list_types(old).is_empty() {
         errs.extend(schema.validate_list_types(obj));
     }
-    run_cel(schema, &mut errs, obj, Some(old));
-    errs
+    run_cel(schema, &mut errs, &mut warnings, obj, Some(old));
+    (errs, warnings)
 }
 
 /// `/status` update validation (`statusStrategy.ValidateUpdate`): `status` against
@@ -466,6 +486,17 @@ pub fn validate_status_update(
     obj: &Value,
     old: &Value,
 ) -> ErrorList {
+    validate_status_update_with_warnings(schema, ctx, obj, old).0
+}
+
+/// [`validate_status_update`] plus ratcheted CEL warnings.
+pub fn validate_status_update_with_warnings(
+    schema: &StructuralSchema,
+    ctx: &ResourceContext,
+    obj: &Value,
+    old: &Value,
+) -> (ErrorList, Vec<String>) {
+    let mut warnings = Vec::new();
     let mut errs = validate_type_meta(ctx, obj);
     if errs.is_empty() {
         match (object_meta(obj), object_meta(old)) {
@@ -485,8 +516,8 @@ pub fn validate_status_update(
     if !new_list.is_empty() && schema.validate_list_types(old).is_empty() {
         errs.extend(new_list);
     }
-    run_cel(schema, &mut errs, obj, Some(old));
-    errs
+    run_cel(schema, &mut errs, &mut warnings, obj, Some(old));
+    (errs, warnings)
 }
 
 fn finalizers(obj: &Value) -> Vec<&str> {

@@ -33,6 +33,8 @@ pub mod objectmeta;
 mod prune;
 mod validator;
 
+pub(crate) use validator::correlate_map_item;
+
 pub use model::{
     validate_structural, NestedValueValidation, Structural, StructuralOrBool, ValueValidation,
 };
@@ -57,6 +59,7 @@ pub struct StructuralSchema {
     validator: VSchema,
     status_validator: Option<VSchema>,
     has_cel_rules: bool,
+    cel: Option<std::sync::Arc<crate::cel::CelTree>>,
 }
 
 impl StructuralSchema {
@@ -80,12 +83,18 @@ impl StructuralSchema {
         let validator = VSchema::from_props(&props);
         let status_validator = props.properties.get("status").map(VSchema::from_props);
         let has_cel_rules = props.any(&mut |s| !s.x_validations.is_empty());
+        let cel = if has_cel_rules {
+            crate::cel::CelTree::build(&structural, true).map(std::sync::Arc::new)
+        } else {
+            None
+        };
         Ok(StructuralSchema {
             props,
             structural,
             validator,
             status_validator,
             has_cel_rules,
+            cel,
         })
     }
 
@@ -98,6 +107,7 @@ impl StructuralSchema {
             validator: VSchema::default(),
             status_validator: None,
             has_cel_rules: false,
+            cel: None,
             props,
         }
     }
@@ -105,6 +115,16 @@ impl StructuralSchema {
     /// Whether any node carries `x-kubernetes-validations`.
     pub fn has_cel_rules(&self) -> bool {
         self.has_cel_rules
+    }
+
+    /// Evaluates the `x-kubernetes-validations` rules of the whole object (create: `old` =
+    /// `None`; update: transition rules see `oldSelf`, failed rules on unchanged nodes become
+    /// warnings). Errors render as upstream (`spec: Invalid value: failed rule: ...`).
+    pub fn validate_cel(&self, obj: &Value, old: Option<&Value>) -> crate::cel::CelOutcome {
+        match &self.cel {
+            Some(tree) => crate::cel::validate_with(tree, &Path::nil(), obj, old, true),
+            None => crate::cel::CelOutcome::default(),
+        }
     }
 
     /// The structural skeleton.
