@@ -6,12 +6,13 @@ import {
   AlreadyExistsError,
   ApiError,
   ConflictError,
+  ConnectionError,
   DynamicClient,
-  ExpiredError,
-  GoneError,
+  ForbiddenError,
   InvalidError,
   type KubernetesObject,
   NotFoundError,
+  UnauthorizedError,
   UnsupportedMediaTypeError,
 } from 'klite'
 
@@ -213,16 +214,6 @@ describe('list', () => {
       seen.push(item.metadata!.name!)
     }
     expect(seen).toEqual(names)
-  })
-
-  it('surfaces an expired continue token as a 410 ExpiredError', async () => {
-    const cms = client.resource('v1', 'ConfigMap')
-    // A continue token is an opaque base64 JSON; one naming a compacted revision is expired.
-    const token = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: 1, start: 'a' })).toString('base64')
-    const error = await cms.list({ namespace: 'default', limit: 1, continue: token }).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(GoneError)
-    expect(error).toBeInstanceOf(ExpiredError)
-    expect(error).toMatchObject({ code: 410, reason: 'Expired' })
   })
 
   it('passes unknown option keys through as query parameters', async () => {
@@ -444,4 +435,37 @@ async function installCrd(kind: string, plural: string): Promise<string> {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
   }
+}
+
+describe('credentials and TLS', () => {
+  const withoutUser = (kubeconfig: string) =>
+    kubeconfig.replace(/^\s*client-certificate-data:.*\n/m, '').replace(/^\s*client-key-data:.*\n/m, '')
+
+  it('answers 401 UnauthorizedError for a rejected bearer token', async () => {
+    const client = new DynamicClient({ kubeconfig: injectToken(withoutUser(cluster.kubeconfig), 'not-a-known-token') })
+    const error = await client.resource('v1', 'ConfigMap').list({ namespace: 'default' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(UnauthorizedError)
+    expect(error).toMatchObject({ code: 401, reason: 'Unauthorized', message: 'Unauthorized' })
+  })
+
+  it('answers 403 ForbiddenError to an anonymous client', async () => {
+    const client = new DynamicClient({ kubeconfig: withoutUser(cluster.kubeconfig) })
+    const error = await client.resource('v1', 'ConfigMap').list({ namespace: 'default' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ForbiddenError)
+    expect((error as ApiError).code).toBe(403)
+    expect((error as Error).message).toMatch(/system:anonymous/)
+  })
+
+  it('reports a server certificate from an unknown CA as a ConnectionError', async () => {
+    const untrusted = cluster.kubeconfig.replace(/^\s*certificate-authority-data:.*\n/m, '')
+    const client = new DynamicClient({ kubeconfig: untrusted })
+    const error = await client.resource('v1', 'ConfigMap').list({ namespace: 'default' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConnectionError)
+    expect((error as ConnectionError).code).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE')
+  })
+})
+
+/** Adds a bearer token to the (single) user of a kubeconfig. */
+function injectToken(kubeconfig: string, token: string): string {
+  return kubeconfig.replace(/^(\s*)user:\s*(\{\s*\})?\s*$/m, (_line, indent: string) => `${indent}user:\n${indent}  token: ${token}`)
 }

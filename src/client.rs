@@ -7,7 +7,7 @@ use napi::{Env, JsString};
 use napi_derive::napi;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{argument_error, reject, throw};
+use crate::error::{argument_error, guarded, reject, throw};
 use crate::resource::DynamicResource;
 
 /// How to reach the cluster and how to pace requests.
@@ -64,7 +64,7 @@ impl DynamicClient {
 impl DynamicClient {
     /// Loads the kubeconfig (no network I/O happens until the first request).
     /// Throws when the kubeconfig is malformed or names a missing context.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(env: Env, options: Option<DynamicClientOptions>) -> Result<Self> {
         let options = client_options(&env, options)?;
         DynamicClient::from_options(options).map_err(|err| throw(&env, err))
@@ -72,7 +72,7 @@ impl DynamicClient {
 
     /// A handle for one apiVersion and kind, e.g. `resource('apps/v1', 'Deployment')`.
     /// Does no I/O: the kind is resolved through discovery on the first call and cached.
-    #[napi(ts_args_type = "apiVersion: string, kind: string")]
+    #[napi(catch_unwind, ts_args_type = "apiVersion: string, kind: string")]
     pub fn resource(
         &self,
         env: Env,
@@ -90,7 +90,7 @@ impl DynamicClient {
     }
 
     /// The discovery cache of this client: resolves apiVersion + kind to the served resource.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn resources(&self) -> Discovery {
         Discovery {
             client: self.client.clone(),
@@ -99,13 +99,13 @@ impl DynamicClient {
 
     /// The namespace of the kubeconfig context (`"default"` when it sets none); used for
     /// single-object calls on namespaced kinds when neither the options nor the object name one.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn namespace(&self) -> String {
         self.client.default_namespace().to_owned()
     }
 
     /// The API server URL from the kubeconfig.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn server(&self) -> String {
         self.client.server().to_owned()
     }
@@ -212,6 +212,7 @@ impl Discovery {
     /// (a miss is fetched again, so CRDs installed later are found). Rejects with
     /// `NotFoundError` when the server does not serve the kind.
     #[napi(
+        catch_unwind,
         ts_args_type = "apiVersion: string, kind: string",
         ts_return_type = "Promise<ApiResource>"
     )]
@@ -224,7 +225,7 @@ impl Discovery {
         let api_version = required_string(env, api_version, "apiVersion", "\"v1\" or \"apps/v1\"")?;
         let kind = required_string(env, kind, "kind", "\"ConfigMap\"")?;
         let client = self.client.clone();
-        env.spawn_future(async move {
+        env.spawn_future(guarded(async move {
             let cancel = CancellationToken::new();
             let resource = client
                 .resolve(&api_version, &kind, &cancel)
@@ -243,11 +244,11 @@ impl Discovery {
                 short_names: resource.short_names,
                 subresources: resource.subresources,
             })
-        })
+        }))
     }
 
     /// Forgets every cached resource; the next call of each kind asks the server again.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn invalidate(&self) {
         self.client.invalidate_discovery();
     }
@@ -263,7 +264,7 @@ pub struct CancelToken {
 #[napi]
 impl CancelToken {
     /// A token that has not fired.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         CancelToken {
@@ -272,7 +273,7 @@ impl CancelToken {
     }
 
     /// Fires the token: the request it was passed to stops and rejects.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cancel(&self) {
         self.token.cancel();
     }

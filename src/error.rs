@@ -73,3 +73,22 @@ fn payload(error: &klite_client::Error) -> String {
         }
     }
 }
+
+/// Runs a request future, turning a panic into a rejection instead of a lost Promise.
+pub async fn guarded<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(Error::new(
+                Status::GenericFailure,
+                format!("internal error in klite ({detail}); please report it with the steps that led here"),
+            ))
+        }
+    }
+}

@@ -11,7 +11,7 @@ use napi::{Env, JsString, Unknown, ValueType};
 use napi_derive::napi;
 
 use crate::client::CancelToken;
-use crate::error::{argument_error, reject, throw};
+use crate::error::{argument_error, guarded, reject, throw};
 use crate::json::{object_body, patch_body, JsonText};
 use crate::watch::WatchStream;
 
@@ -203,19 +203,20 @@ impl DynamicResource {
 #[napi]
 impl DynamicResource {
     /// The apiVersion this handle addresses.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn api_version(&self) -> String {
         self.resource.api_version().to_owned()
     }
 
     /// The kind this handle addresses.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn kind(&self) -> String {
         self.resource.kind().to_owned()
     }
 
     /// Reads one object (or one of its subresources).
     #[napi(
+        catch_unwind,
         ts_args_type = "name: string, opts?: GetOptions",
         ts_return_type = "Promise<KubernetesObject>"
     )]
@@ -237,6 +238,7 @@ impl DynamicResource {
     /// Lists objects: one namespace, or all when `namespace` is omitted. Every item carries
     /// `apiVersion` and `kind`. Use `limit`/`continue` (or `iterate()`) to page.
     #[napi(
+        catch_unwind,
         ts_args_type = "opts?: ListOptions",
         ts_return_type = "Promise<KubernetesList>"
     )]
@@ -255,6 +257,7 @@ impl DynamicResource {
 
     /// Creates an object and resolves to what the server stored.
     #[napi(
+        catch_unwind,
         ts_args_type = "obj: KubernetesObject, opts?: WriteOptions",
         ts_return_type = "Promise<KubernetesObject>"
     )]
@@ -276,6 +279,7 @@ impl DynamicResource {
     /// Replaces an object (optimistic concurrency through `metadata.resourceVersion`: a stale
     /// one rejects with `ConflictError`).
     #[napi(
+        catch_unwind,
         ts_args_type = "obj: KubernetesObject, opts?: WriteOptions",
         ts_return_type = "Promise<KubernetesObject>"
     )]
@@ -296,6 +300,7 @@ impl DynamicResource {
 
     /// Replaces the `status` subresource of an object.
     #[napi(
+        catch_unwind,
         ts_args_type = "obj: KubernetesObject, opts?: Omit<WriteOptions, 'subresource'>",
         ts_return_type = "Promise<KubernetesObject>"
     )]
@@ -318,6 +323,7 @@ impl DynamicResource {
     /// Patches an object. `patchType` is `"json"`, `"merge"`, `"strategic"`, `"apply"` or the
     /// MIME type; `patch` is an object/array (sent as JSON) or a string/Buffer sent as is.
     #[napi(
+        catch_unwind,
         ts_args_type = "name: string, patchType: PatchType, patch: object | string | Buffer, opts?: PatchOptions",
         ts_return_type = "Promise<KubernetesObject>"
     )]
@@ -354,6 +360,7 @@ impl DynamicResource {
     /// `fieldManager` (default `"klite"`). A field owned by another manager with a different
     /// value rejects with `ConflictError` unless `force` is set.
     #[napi(
+        catch_unwind,
         ts_args_type = "obj: KubernetesObject, opts?: ApplyOptions",
         ts_return_type = "Promise<KubernetesObject>"
     )]
@@ -374,6 +381,7 @@ impl DynamicResource {
 
     /// Server-side apply to the `status` subresource.
     #[napi(
+        catch_unwind,
         ts_args_type = "obj: KubernetesObject, opts?: Omit<ApplyOptions, 'subresource'>",
         ts_return_type = "Promise<KubernetesObject>"
     )]
@@ -396,6 +404,7 @@ impl DynamicResource {
     /// Deletes an object; resolves to the server's answer: a `Status`, or the object itself
     /// when finalizers defer the deletion.
     #[napi(
+        catch_unwind,
         ts_args_type = "name: string, opts?: DeleteOptions",
         ts_return_type = "Promise<KubernetesObject | Status>"
     )]
@@ -417,6 +426,7 @@ impl DynamicResource {
     /// Deletes every object matching the list options (all namespaces when `namespace` is
     /// omitted); resolves to the server's answer.
     #[napi(
+        catch_unwind,
         ts_args_type = "opts?: DeleteOptions & ListOptions",
         ts_return_type = "Promise<KubernetesList | Status>"
     )]
@@ -435,7 +445,11 @@ impl DynamicResource {
 
     /// Watches the collection. Returns synchronously; the connection opens on the first
     /// `next()`. Iterate it with `for await`; `break`, `stop()` or `opts.signal` close it.
-    #[napi(ts_args_type = "opts?: WatchOptions", ts_return_type = "Watch")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "opts?: WatchOptions",
+        ts_return_type = "Watch"
+    )]
     pub fn watch(&self, env: Env, opts: Option<Unknown>) -> Result<WatchStream> {
         let options = call_options(&env, Verb::Watch, opts)?;
         Ok(WatchStream::new(self.resource.watch(options)))
@@ -454,7 +468,9 @@ where
 {
     let token = CancelToken::token_of(cancel);
     let work = request(token);
-    env.spawn_future(async move { work.await.map(JsonText).map_err(reject) })
+    env.spawn_future(guarded(
+        async move { work.await.map(JsonText).map_err(reject) },
+    ))
 }
 
 fn object_name(env: &Env, value: Unknown, verb: &str) -> Result<String> {

@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
 
-use crate::error::reject;
+use crate::error::{guarded, reject};
 use crate::json::JsonText;
 
 /// Events handed to JS per crossing at most; batching is what makes the iterator fast.
@@ -31,26 +31,29 @@ impl WatchStream {
 impl WatchStream {
     /// Waits for the next events and resolves to all that have arrived, in order, or to
     /// `null` once the watch ended (server closed it, or `stop()`).
-    #[napi(ts_return_type = "Promise<Array<WatchEvent | ErrorEvent> | null>")]
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Promise<Array<WatchEvent | ErrorEvent> | null>"
+    )]
     pub fn next_batch<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<JsonText>>> {
         let stream = self.stream.clone();
-        env.spawn_future(async move {
+        env.spawn_future(guarded(async move {
             stream
                 .next_batch(MAX_EVENTS_PER_BATCH)
                 .await
                 .map(|batch| batch.map(|text| JsonText(text.into())))
                 .map_err(reject)
-        })
+        }))
     }
 
     /// Closes the connection. Idempotent; a pending `nextBatch()` resolves to `null`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stop(&self) {
         self.stream.stop();
     }
 
     /// Whether `stop()` was called.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn stopped(&self) -> bool {
         self.stream.is_stopped()
     }

@@ -179,23 +179,46 @@ pub fn connection_error(error: Box<dyn std::error::Error + Send + Sync>, server:
     }
 }
 
+/// Every error in the chain, including the errors wrapped inside `io::Error`s (whose
+/// `source()` skips the wrapped error itself).
+fn chain<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> Vec<&'e (dyn std::error::Error + 'static)> {
+    let mut found = Vec::new();
+    let mut current: Option<&'e (dyn std::error::Error + 'static)> = Some(error);
+    while let Some(err) = current {
+        found.push(err);
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            found.extend(chain(inner));
+        }
+        current = err.source();
+    }
+    found
+}
+
 fn error_chain_text(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(err) = current {
+    for err in chain(error) {
         let text = err.to_string();
         if !parts.iter().any(|seen| seen.contains(&text)) {
             parts.push(text);
         }
-        current = err.source();
     }
     parts.join(": ")
 }
 
 fn classify(error: &(dyn std::error::Error + 'static)) -> &'static str {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    let mut fallback = "ECONNRESET";
-    while let Some(err) = current {
+    let errors = chain(error);
+    if let Some(tls) = errors
+        .iter()
+        .find_map(|err| err.downcast_ref::<rustls::Error>())
+    {
+        return classify_tls(tls);
+    }
+    for err in &errors {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind;
             match io.kind() {
@@ -204,32 +227,19 @@ fn classify(error: &(dyn std::error::Error + 'static)) -> &'static str {
                 ErrorKind::BrokenPipe => return "EPIPE",
                 ErrorKind::TimedOut => return "ETIMEDOUT",
                 ErrorKind::AddrNotAvailable => return "EADDRNOTAVAIL",
-                ErrorKind::UnexpectedEof => fallback = "ECONNRESET",
                 _ => {}
-            }
-            let text = io.to_string();
-            if text.contains("failed to lookup address")
-                || text.contains("Name or service not known")
-            {
-                return "ENOTFOUND";
-            }
-        }
-        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-            return classify_tls(tls);
-        }
-        if let Some(hyper_err) = err.downcast_ref::<hyper::Error>() {
-            if hyper_err.is_incomplete_message() || hyper_err.is_closed() || hyper_err.is_canceled()
-            {
-                fallback = "ECONNRESET";
             }
         }
         let text = err.to_string();
-        if text.contains("dns error") {
+        if text.contains("dns error")
+            || text.contains("failed to lookup address")
+            || text.contains("Name or service not known")
+        {
             return "ENOTFOUND";
         }
-        current = err.source();
     }
-    fallback
+    // Incomplete messages, closed connections and anything else: the connection broke.
+    "ECONNRESET"
 }
 
 fn classify_tls(error: &rustls::Error) -> &'static str {
