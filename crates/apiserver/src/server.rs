@@ -138,6 +138,8 @@ pub(crate) struct Shared {
     pub crd_lock: Mutex<()>,
     /// CRD controllers have pending work.
     pub crd_dirty: std::sync::atomic::AtomicBool,
+    /// OpenAPI documents of the current registry.
+    pub openapi: crate::openapi::Cache,
 }
 
 impl Shared {
@@ -235,6 +237,7 @@ pub async fn start(options: ServerOptions) -> Result<ApiServer> {
         health_check: options.health_check.clone(),
         crd_lock: Mutex::new(()),
         crd_dirty: std::sync::atomic::AtomicBool::new(false),
+        openapi: Default::default(),
     });
     rbac.attach(&shared);
     crate::handlers::bootstrap(&shared, &options.objects)?;

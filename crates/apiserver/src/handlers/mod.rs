@@ -216,6 +216,9 @@ pub(crate) async fn handle(shared: Arc<Shared>, identity: Arc<CertIdentity>, req
         };
         return error_response(&err, pretty);
     }
+    if !info.is_resource && (path == "/openapi" || path.starts_with("/openapi/")) && parts.method == Method::GET {
+        return crate::openapi::respond(&shared, &path, &query, &parts.headers);
+    }
     let format = match negotiate(&parts.headers) {
         Ok(f) => f,
         Err(e) => {
@@ -242,6 +245,7 @@ pub(crate) async fn handle(shared: Arc<Shared>, identity: Arc<CertIdentity>, req
         warnings: Vec::new(),
     };
     let result = if ctx.info.is_resource { resource_request(&mut ctx).await } else { non_resource(&ctx) };
+    let result = crate::table::respond(&ctx, result);
     let mut response = match result {
         Ok(Reply::Json(code, bytes)) => {
             let bytes = render(&ctx, bytes);
