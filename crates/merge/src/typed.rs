@@ -579,16 +579,15 @@ impl<'s> Typed<'s> {
                 if map.atomic || empty {
                     return Self::compare_leaf(lhs, rhs, path, cmp, in_leaf);
                 }
+                // A typed object always carries some fields (non-pointer structs,
+                // slices without omitempty): where the parent exists, an absent one
+                // compares as its zero value, as upstream compares typed objects.
+                let zero_of = |k: &str| map.lookup(k).declared.and_then(|f| f.zero.as_ref());
                 if let Some(l) = l {
                     for (k, lv) in l {
+                        let rv = r.and_then(|r| r.get(k)).or_else(|| r.and(zero_of(k)));
                         path.push(PathElement::Field(k.clone()));
-                        self.compare_at(
-                            Some(lv),
-                            r.and_then(|r| r.get(k)),
-                            map.lookup(k).ty,
-                            path,
-                            cmp,
-                        );
+                        self.compare_at(Some(lv), rv, map.lookup(k).ty, path, cmp);
                         path.pop();
                     }
                 }
@@ -597,8 +596,9 @@ impl<'s> Typed<'s> {
                         if l.map(|l| l.contains_key(k)).unwrap_or(false) {
                             continue;
                         }
+                        let lv = l.and(zero_of(k));
                         path.push(PathElement::Field(k.clone()));
-                        self.compare_at(None, Some(rv), map.lookup(k).ty, path, cmp);
+                        self.compare_at(lv, Some(rv), map.lookup(k).ty, path, cmp);
                         path.pop();
                     }
                 }

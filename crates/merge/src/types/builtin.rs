@@ -133,6 +133,7 @@ impl Parser {
         let mut list_kind = ListKind::Atomic;
         let mut patch = PatchMeta::default();
         let mut default = None;
+        let mut zero = None;
         for token in tokens {
             if token == "set" {
                 list_kind = ListKind::Set;
@@ -150,6 +151,10 @@ impl Parser {
                     serde_json::from_str(json)
                         .map_err(|e| format!("bad default in {line}: {e}"))?,
                 );
+            } else if let Some(json) = token.strip_prefix("zero=") {
+                zero = Some(
+                    serde_json::from_str(json).map_err(|e| format!("bad zero in {line}: {e}"))?,
+                );
             } else {
                 return Err(format!("unknown attribute {token} in {line}"));
             }
@@ -159,6 +164,7 @@ impl Parser {
             name: name.trim().to_string(),
             ty,
             default,
+            zero,
             patch,
         })
     }

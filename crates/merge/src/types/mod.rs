@@ -80,6 +80,9 @@ pub(crate) struct StructField {
     pub ty: TypeId,
     /// Schema default, used for missing list-map key fields.
     pub default: Option<Value>,
+    /// The value a Go typed object always holds for this field when unset
+    /// (`{}` for non-pointer structs, `null` for slices/maps without omitempty).
+    pub zero: Option<Value>,
     pub patch: PatchMeta,
 }
 

@@ -54,6 +54,7 @@ pub fn from_openapi_schema(schema: &Value) -> TypeRef {
                 name: name.to_string(),
                 ty,
                 default: None,
+                zero: None,
                 patch: PatchMeta::default(),
             });
         }
@@ -118,6 +119,7 @@ impl Converter {
                 name: name.clone(),
                 ty,
                 default: p.and_then(|p| p.get("default")).cloned(),
+                zero: None,
                 patch: PatchMeta::parse(
                     p.and_then(|p| ext_str(p, "x-kubernetes-patch-strategy")),
                     p.and_then(|p| ext_str(p, "x-kubernetes-patch-merge-key")),
