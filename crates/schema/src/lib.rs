@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod cel;
+pub mod columns;
 pub mod crd;
 pub mod custom_resource;
 mod decode;
@@ -34,6 +35,7 @@ pub mod openapi;
 pub mod status;
 pub mod structural;
 pub mod validation;
+pub mod versions;
 
 pub use error::SchemaError;
 pub use field::{ErrorList, ErrorType, FieldError, Path};
