@@ -320,6 +320,56 @@ export declare class DynamicResource {
 }
 
 /**
+ * A local Kubernetes control plane for integration tests: etcd + kube-apiserver
+ * started like controller-runtime's envtest (`binaries`), or klite's embedded API server
+ * (`embedded`). Processes die with the test process, even on SIGKILL.
+ *
+ * ```ts
+ * const env = new EnvTest({ crdDirectoryPaths: ['config/crd/bases'] })
+ * await env.start()
+ * const client = env.client()
+ * // …
+ * await env.stop()
+ * ```
+ */
+export declare class EnvTest {
+  /** Validates the options; nothing starts until {@link EnvTest.start}. */
+  constructor(options?: EnvTestOptions | undefined | null)
+  /**
+   * Starts the control plane, waits for the `default` namespace, installs the CRDs and
+   * resolves with the kubeconfig (YAML) of the admin user (`admin`, group
+   * `system:masters`). Calling it again while running resolves with the same kubeconfig.
+   */
+  start(): Promise<string>
+  /** The admin kubeconfig (as `start()` resolved with). Throws before `start()`. */
+  config(): string
+  /** A {@link DynamicClient} for the admin user. Throws before `start()`. */
+  client(options?: Omit<DynamicClientOptions, 'kubeconfig'>): DynamicClient
+  /**
+   * Issues a client certificate for a user and resolves with its kubeconfig. The user
+   * can do nothing its groups (or RBAC objects you create) don't allow.
+   */
+  addUser(user: EnvTestUser): Promise<string>
+  /**
+   * Stops kube-apiserver, then etcd (or the embedded server), and removes the temp
+   * dirs. Idempotent; also happens automatically when the process exits.
+   */
+  stop(): Promise<void>
+  /**
+   * What runs: `'binaries'`, `'embedded'` or `'existing-cluster'` once started; before
+   * that, the requested mode.
+   */
+  get mode(): 'auto' | 'binaries' | 'embedded' | 'existing-cluster'
+  /** The API server URL (`https://127.0.0.1:<port>`); `null` unless running. */
+  get server(): string | null
+  /**
+   * A file holding the admin kubeconfig while running (for `KUBECONFIG`, kubectl);
+   * `null` unless running.
+   */
+  get kubeconfigPath(): string | null
+}
+
+/**
  * The connection behind a `Watch` (`lib/watch.js` turns it into the async iterator).
  * Use `DynamicResource.watch()` instead of this class.
  */
@@ -429,6 +479,82 @@ export interface DynamicClientOptions {
    * @default no timeout
    */
   timeout?: number | string
+}
+
+/**
+ * Options of {@link EnvTest}. Every option has an environment-variable counterpart as in
+ * controller-runtime's envtest; options win, except `KLITE_ENVTEST_MODE`, which overrides
+ * `mode`.
+ */
+export interface EnvTestOptions {
+  /**
+   * `binaries`: etcd + kube-apiserver processes, as controller-runtime's envtest runs them.
+   * `embedded`: klite's in-process API server (no binaries, no download).
+   * `auto`: `binaries` when they can be found or downloaded, else `embedded` with one
+   * warning line on stderr.
+   * @default 'auto' (env `KLITE_ENVTEST_MODE` overrides)
+   */
+  mode?: 'auto' | 'binaries' | 'embedded'
+  /**
+   * setup-envtest version selector for the binaries, e.g. `"1.31.x"`.
+   * @default the newest installed (or, with `autoSetup`, available) version
+   */
+  version?: string
+  /**
+   * Directory holding `etcd` and `kube-apiserver` (below `TEST_ASSET_*` and
+   * `KUBEBUILDER_ASSETS` in precedence).
+   */
+  binaryAssetsDirectory?: string
+  /**
+   * Run `setup-envtest use` (download into the shared store) when no binaries are installed.
+   * @default true
+   */
+  autoSetup?: boolean
+  /**
+   * Files or directories (direct entries; `.yaml`, `.yml`, `.json`, multi-document) with CRDs
+   * to install before `start()` resolves.
+   */
+  crdDirectoryPaths?: Array<string>
+  /** CRD objects to install before `start()` resolves. */
+  crds?: KubernetesObject[]
+  /**
+   * Fail `start()` when a path of `crdDirectoryPaths` does not exist.
+   * @default false
+   */
+  errorIfCrdPathMissing?: boolean
+  /**
+   * Copy etcd's and kube-apiserver's output to this process's stdout/stderr.
+   * @default env `KUBEBUILDER_ATTACH_CONTROL_PLANE_OUTPUT === "true"`
+   */
+  attachControlPlaneOutput?: boolean
+  /**
+   * Start timeout per component: milliseconds or a Go duration (`"60s"`).
+   * @default env `KUBEBUILDER_CONTROLPLANE_START_TIMEOUT`, else 20 s
+   */
+  startTimeout?: number | string
+  /**
+   * Stop timeout per component: milliseconds or a Go duration.
+   * @default env `KUBEBUILDER_CONTROLPLANE_STOP_TIMEOUT`, else 20 s
+   */
+  stopTimeout?: number | string
+  /**
+   * kube-apiserver flags (`{ v: '4' }` → `--v=4`); they replace the defaults of the same
+   * name; an empty array removes a default flag.
+   */
+  apiServerFlags?: Record<string, string | string[]>
+  /** etcd flags, as `apiServerFlags`. */
+  etcdFlags?: Record<string, string | string[]>
+}
+
+/** A user for {@link EnvTest.addUser}. */
+export interface EnvTestUser {
+  /** User name (the client certificate's CN). */
+  name: string
+  /**
+   * Groups (the certificate's O), e.g. `['system:masters']` for a cluster admin.
+   * @default []
+   */
+  groups?: Array<string>
 }
 
 /** Options of `get`. */

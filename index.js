@@ -839,6 +839,7 @@ module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.Discovery = nativeBinding.Discovery
 module.exports.DynamicClient = nativeBinding.DynamicClient
 module.exports.DynamicResource = nativeBinding.DynamicResource
+module.exports.EnvTest = nativeBinding.EnvTest
 module.exports.WatchStream = nativeBinding.WatchStream
 module.exports.runSetupEnvtest = nativeBinding.runSetupEnvtest
 module.exports.setupEnvtest = nativeBinding.setupEnvtest

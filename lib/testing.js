@@ -21,7 +21,10 @@ async function createNamespace(client, prefix = 'test') {
  * workers need plus a function that stops it and restores `KUBECONFIG`.
  */
 async function startShared(options) {
-  const { EnvTest } = require('./index.js')
+  // The bare addon, not lib/index.js: the JS entry patches the addon's classes, and jest
+  // shares one addon between its parent process (where global setups run) and the test
+  // sandboxes, which load lib/index.js again.
+  const { EnvTest } = require('../index.js')
   const env = new EnvTest(options)
   const kubeconfig = await env.start()
   const previous = process.env.KUBECONFIG

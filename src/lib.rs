@@ -5,6 +5,7 @@
 #![deny(clippy::all)]
 
 mod client;
+mod envtest;
 mod error;
 mod json;
 mod resource;

@@ -276,8 +276,8 @@ impl EnvTest {
 
         let (binaries, fallback_reason) = match resolved.mode {
             Mode::Embedded => (None, None),
-            Mode::Binaries => (Some(find_binaries(&options).await?), None),
-            Mode::Auto => match find_binaries(&options).await {
+            Mode::Binaries => (Some(find_binaries(&options, false).await?), None),
+            Mode::Auto => match find_binaries(&options, true).await {
                 Ok(found) => (Some(found), None),
                 Err(error) => {
                     let reason = error.to_string();
@@ -469,8 +469,10 @@ fn make_work_dir(record: &mut RunRecord) -> Result<tempfile::TempDir> {
     Ok(dir)
 }
 
-/// Finds binaries locally, or through setup-envtest when `autoSetup` allows.
-async fn find_binaries(options: &EnvTestOptions) -> Result<Binaries> {
+/// Finds binaries locally, or through setup-envtest when `autoSetup` allows. With
+/// `quick_fallback` (auto mode) a failing download is retried once only, so that an
+/// offline machine falls back to the embedded server without a long backoff.
+async fn find_binaries(options: &EnvTestOptions, quick_fallback: bool) -> Result<Binaries> {
     let search = BinarySearch {
         binary_assets_directory: options.binary_assets_directory.as_deref(),
         version: options.version.as_deref(),
@@ -487,6 +489,12 @@ async fn find_binaries(options: &EnvTestOptions) -> Result<Binaries> {
     let mut ensure_options = search.ensure_options(&options.env);
     if let Some(url) = &options.index_url {
         ensure_options.index_url = url.clone();
+    }
+    if quick_fallback {
+        ensure_options.retry = klite_setup_envtest::RetryPolicy {
+            attempts: 2,
+            first_delay: Duration::from_millis(100),
+        };
     }
     let selector = options.version.as_deref().unwrap_or("");
     let dir = klite_setup_envtest::ensure(selector, &ensure_options)
