@@ -164,31 +164,45 @@ fn deprecation_default(group: &str, version: &str, kind: &str, versions: &[Value
 /// Finalizer added to a CRD on its first DELETE.
 pub const CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
 
-/// PrepareForCreate of a CRD: the initial status of a POST response.
+/// Defaulting + PrepareForCreate of a CRD (klite-schema): names defaults, conversion,
+/// the initial status of a POST response, generation 1.
 pub fn prepare_for_create(crd: &mut Value) {
-    let storage = crd
-        .pointer("/spec/versions")
-        .and_then(Value::as_array)
-        .and_then(|vs| vs.iter().find(|v| v.get("storage").and_then(Value::as_bool) == Some(true)))
-        .and_then(|v| v.get("name").cloned())
-        .unwrap_or(Value::Null);
-    let stored: Vec<Value> = if storage.is_null() { vec![] } else { vec![storage] };
-    crd["status"] = json!({"conditions": null, "acceptedNames": {"plural": "", "kind": ""}, "storedVersions": stored});
+    klite_schema::crd::default_crd(crd);
+    klite_schema::crd::prepare_crd_for_create(crd);
 }
 
-/// CRD validation beyond ObjectMeta (klite-schema's catalogue when available).
-pub fn validate(crd: &Value, _old: Option<&Value>) -> Vec<crate::status::FieldIssue> {
-    let mut issues = Vec::new();
-    let name = str_at(crd, "/metadata/name");
-    let expected = format!("{}.{}", str_at(crd, "/spec/names/plural"), str_at(crd, "/spec/group"));
-    if name != expected {
-        issues.push(crate::status::FieldIssue::invalid(
-            "metadata.name",
-            &json!(name),
-            "must be spec.names.plural+\".\"+spec.group",
-        ));
+/// Defaulting + PrepareForUpdate of a CRD through `sub` ("" or "status").
+pub fn prepare_for_update(crd: &mut Value, old: &Value, sub: &str) {
+    if sub == "status" {
+        klite_schema::crd::prepare_crd_for_status_update(crd, old);
+    } else {
+        klite_schema::crd::default_crd(crd);
+        klite_schema::crd::prepare_crd_for_update(crd, old);
     }
-    issues
+}
+
+/// CRD validation with upstream's catalogue (klite-schema).
+pub fn validate(crd: &Value, old: Option<&Value>, sub: &str) -> Vec<crate::status::FieldIssue> {
+    let errors = match (old, sub) {
+        (None, _) => klite_schema::crd::validate_crd_create(crd),
+        (Some(old), "status") => klite_schema::crd::validate_crd_status_update(crd, old),
+        (Some(old), _) => klite_schema::crd::validate_crd_update(crd, old),
+    };
+    crate::validation::issues(&errors)
+}
+
+/// Decode check + unknown fields + warnings of a CRD body.
+pub fn decode_check(crd: &Value, old: Option<&Value>) -> Result<(Vec<String>, Vec<String>), crate::status::ApiError> {
+    let decoded = klite_schema::crd::decode_crd(crd).map_err(|e| {
+        crate::status::ApiError::bad_request(format!(
+            "CustomResourceDefinition in version \"v1\" cannot be handled as a CustomResourceDefinition: {e}"
+        ))
+    })?;
+    let warnings = match old {
+        None => klite_schema::crd::crd_warnings_on_create(crd),
+        Some(old) => klite_schema::crd::crd_warnings_on_update(crd, old),
+    };
+    Ok((decoded.unknown_fields, warnings))
 }
 
 fn set_condition(crd: &mut Value, ty: &str, status: &str, reason: &str, message: &str) {

@@ -197,7 +197,12 @@ pub fn prepare_for_update(def: &ResourceDef, old: &Value, new: &mut Value, sub: 
     if def.resource == "secrets" && def.group.is_empty() {
         prepare_secret(new)?;
     }
+    let is_crd = def.group == "apiextensions.k8s.io" && def.resource == "customresourcedefinitions";
+    if is_crd {
+        crate::crd::prepare_for_update(new, old, sub);
+    }
     match sub {
+        _ if is_crd => {}
         "" => {
             if def.has_status() {
                 copy("status", old, new);

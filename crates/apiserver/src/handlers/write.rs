@@ -160,6 +160,11 @@ pub fn check_type(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> {
 pub fn unknown_fields(ctx: &mut Ctx, def: &ResourceDef, obj: &mut Value, opts: &WriteOptions) -> Result<(), ApiError> {
     let mut unknown = meta::drop_unknown_fields(def, obj);
     unknown.extend(crate::custom::prune(def, obj));
+    if def.group == "apiextensions.k8s.io" && def.resource == "customresourcedefinitions" {
+        let (crd_unknown, warnings) = crate::crd::decode_check(obj, None)?;
+        unknown.extend(crd_unknown);
+        ctx.warnings.extend(warnings);
+    }
     report_unknown(ctx, def, &unknown, opts)
 }
 
@@ -315,7 +320,7 @@ pub(crate) fn do_create(
         let mut issues = validate_create(def, &candidate);
         issues.extend(crate::custom::validate(def, &mut candidate, None));
         if def.resource == "customresourcedefinitions" && def.group == "apiextensions.k8s.io" {
-            issues.extend(crate::crd::validate(&candidate, None));
+            issues.extend(crate::crd::validate(&candidate, None, ""));
         }
         if !issues.is_empty() {
             return Err(ApiError::invalid(&def.group, &def.kind, &cname, issues));
@@ -452,7 +457,7 @@ where
         let mut issues = validate_update(def, old, &new);
         issues.extend(crate::custom::validate(def, &mut new, Some(old)));
         if def.resource == "customresourcedefinitions" && def.group == "apiextensions.k8s.io" {
-            issues.extend(crate::crd::validate(&new, Some(old)));
+            issues.extend(crate::crd::validate(&new, Some(old), sub));
         }
         if !issues.is_empty() {
             return Err(ApiError::invalid(&def.group, &def.kind, name, issues));
