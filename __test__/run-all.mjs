@@ -35,7 +35,8 @@ function hasNextest() {
 // Debug build: the test suite is I/O-bound and shares its compiled dependencies with the
 // cargo tests below, which a release build would not.
 run('build addon', process.execPath, [join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js'), 'build', '--platform'])
-run('build test binaries', 'cargo', ['build', '-p', 'klite-envtest', '--bins'])
+// Binaries some JS suites start (the stand-in kube-apiserver, klite-envtest, …).
+run('build binaries', 'cargo', ['build', '--workspace', '--bins'])
 
 if (process.env.KLITE_TEST_SKIP_RUST !== '1') {
   if (hasNextest()) run('rust tests', 'cargo', ['nextest', 'run', '--workspace', '--no-fail-fast'])

@@ -23,34 +23,25 @@ interface EnvTestLike {
   stop(): Promise<void>
 }
 
-/** Starts an embedded control plane in this process (EnvTest) or, until that exists, in a child. */
+/** Starts an embedded control plane (EnvTest) in this process. */
 export async function startCluster(): Promise<TestCluster> {
-  const EnvTest = (klite as unknown as { EnvTest?: new (options: object) => EnvTestLike }).EnvTest
-  if (EnvTest) {
-    const env = new EnvTest({ mode: 'embedded' })
-    const kubeconfig = await env.start()
-    return wrap(kubeconfig, () => env.stop())
-  }
-  return startChildCluster()
+  const env = new klite.EnvTest({ mode: 'embedded' })
+  const kubeconfig = await env.start()
+  return wrap(kubeconfig, () => env.stop())
 }
 
-/** Starts an embedded control plane in a child process that a test may kill. */
+/** Starts an embedded control plane in a child Node process that a test may kill. */
 export async function startChildCluster(): Promise<TestCluster & { kill(): void }> {
-  const binary = join(repoRoot, 'target', 'debug', 'klite-envtest')
-  if (!existsSync(binary)) {
-    throw new Error(`${binary} is missing: run \`cargo build -p klite-envtest --bins\` first`)
-  }
-  const child: ChildProcess = spawn(binary, ['--mode', 'embedded'], {
+  const child: ChildProcess = spawn(process.execPath, [join(__dirname, '..', 'fixtures', 'serve-envtest.mjs')], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   const lines = createInterface({ input: child.stdout! })
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve)
-    child.once('exit', (code) => reject(new Error(`klite-envtest exited with ${code} before it was ready`)))
+    child.once('exit', (code) => reject(new Error(`the control plane process exited with ${code} before it was ready`)))
   })
   lines.close()
-  const info = JSON.parse(first) as { kubeconfigPath: string }
-  const kubeconfig = readFileSync(info.kubeconfigPath, 'utf8')
+  const { kubeconfig } = JSON.parse(first) as { kubeconfig: string }
   const stopped = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const cluster = wrap(kubeconfig, async () => {
     if (child.exitCode === null && child.signalCode === null) {
