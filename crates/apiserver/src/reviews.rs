@@ -32,7 +32,22 @@ pub fn handle(ctx: &mut Ctx, def: &ResourceDef, namespace: &str) -> Result<Reply
     if ctx.method != Method::POST || ctx.info.verb != "create" || !ctx.info.name.is_empty() {
         return Err(ApiError::method_not_allowed());
     }
-    let mut obj = decode_body(ctx, def)?;
+    let content_type = ctx
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut obj = if content_type.split(';').next().unwrap_or("").trim() == protobuf::MEDIA_TYPE {
+        // kubectl's typed clients (auth can-i, auth whoami) send protobuf.
+        protobuf::decode_review(&def.kind, &ctx.body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "the object provided is unrecognized (must be of type {}): {e}",
+                def.kind
+            ))
+        })?
+    } else {
+        decode_body(ctx, def)?
+    };
     check_type(def, &mut obj)?;
     let status = match def.resource.as_str() {
         "selfsubjectaccessreviews" => {
@@ -350,4 +365,241 @@ fn token_review(ctx: &Ctx, def: &ResourceDef, obj: &Value) -> Result<Value, ApiE
             _ => json!({"user": {}, "error": "[invalid bearer token, token lookup failed]"}),
         },
     )
+}
+
+/// Decoding of the review kinds from Kubernetes' protobuf encoding (the `k8s\0`
+/// envelope around a `runtime.Unknown`), into their JSON form.
+mod protobuf {
+    use serde_json::{json, Map, Value};
+
+    /// The Kubernetes protobuf media type.
+    pub const MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
+    const MAGIC: &[u8] = b"k8s\0";
+
+    enum Field<'a> {
+        Varint(u64),
+        Bytes(&'a [u8]),
+        Fixed,
+    }
+
+    fn varint(buf: &[u8], pos: &mut usize) -> Result<u64, String> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *buf.get(*pos).ok_or("truncated varint")?;
+            *pos += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err("varint too long".into())
+    }
+
+    fn fields(buf: &[u8]) -> Result<Vec<(u64, Field<'_>)>, String> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < buf.len() {
+            let key = varint(buf, &mut pos)?;
+            let field = match key & 7 {
+                0 => Field::Varint(varint(buf, &mut pos)?),
+                2 => {
+                    let len =
+                        usize::try_from(varint(buf, &mut pos)?).map_err(|_| "length overflow")?;
+                    let end = pos
+                        .checked_add(len)
+                        .filter(|e| *e <= buf.len())
+                        .ok_or("truncated field")?;
+                    let bytes = &buf[pos..end];
+                    pos = end;
+                    Field::Bytes(bytes)
+                }
+                1 => {
+                    pos += 8;
+                    Field::Fixed
+                }
+                5 => {
+                    pos += 4;
+                    Field::Fixed
+                }
+                other => return Err(format!("unsupported wire type {other}")),
+            };
+            out.push((key >> 3, field));
+        }
+        Ok(out)
+    }
+
+    fn text(bytes: &[u8]) -> Result<String, String> {
+        String::from_utf8(bytes.to_vec()).map_err(|_| "invalid UTF-8".to_string())
+    }
+
+    /// Decode a message whose fields are all strings (or repeated strings), by number.
+    fn strings(
+        buf: &[u8],
+        names: &[(u64, &str)],
+        repeated: &[u64],
+    ) -> Result<Map<String, Value>, String> {
+        let mut out = Map::new();
+        for (number, field) in fields(buf)? {
+            let (Some((_, name)), Field::Bytes(bytes)) =
+                (names.iter().find(|(n, _)| *n == number), field)
+            else {
+                continue;
+            };
+            let value = text(bytes)?;
+            if repeated.contains(&number) {
+                push(&mut out, name, json!(value));
+            } else if !value.is_empty() {
+                out.insert(name.to_string(), json!(value));
+            }
+        }
+        Ok(out)
+    }
+
+    fn push(out: &mut Map<String, Value>, key: &str, value: Value) {
+        if let Value::Array(list) = out.entry(key.to_string()).or_insert_with(|| json!([])) {
+            list.push(value);
+        }
+    }
+
+    fn resource_attributes(buf: &[u8]) -> Result<Value, String> {
+        let names = [
+            (1, "namespace"),
+            (2, "verb"),
+            (3, "group"),
+            (4, "version"),
+            (5, "resource"),
+            (6, "subresource"),
+            (7, "name"),
+        ];
+        Ok(Value::Object(strings(buf, &names, &[])?))
+    }
+
+    fn spec(kind: &str, buf: &[u8]) -> Result<Value, String> {
+        let mut out = Map::new();
+        for (number, field) in fields(buf)? {
+            let Field::Bytes(bytes) = field else { continue };
+            match (kind, number) {
+                ("SelfSubjectRulesReview", 1) => {
+                    out.insert("namespace".into(), json!(text(bytes)?));
+                }
+                ("TokenReview", 1) => {
+                    out.insert("token".into(), json!(text(bytes)?));
+                }
+                ("TokenReview", 2) => {
+                    push(&mut out, "audiences", json!(text(bytes)?));
+                }
+                (_, 1) => {
+                    out.insert("resourceAttributes".into(), resource_attributes(bytes)?);
+                }
+                (_, 2) => {
+                    out.insert(
+                        "nonResourceAttributes".into(),
+                        Value::Object(strings(bytes, &[(1, "path"), (2, "verb")], &[])?),
+                    );
+                }
+                (_, 3) => {
+                    out.insert("user".into(), json!(text(bytes)?));
+                }
+                (_, 4) => {
+                    push(&mut out, "groups", json!(text(bytes)?));
+                }
+                (_, 5) => {
+                    let entry = fields(bytes)?;
+                    let mut key = String::new();
+                    let mut values = Vec::new();
+                    for (n, f) in entry {
+                        match (n, f) {
+                            (1, Field::Bytes(k)) => key = text(k)?,
+                            (2, Field::Bytes(v)) => {
+                                for (_, item) in fields(v)? {
+                                    if let Field::Bytes(i) = item {
+                                        values.push(json!(text(i)?));
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    out.entry("extra").or_insert_with(|| json!({}))[key] = Value::Array(values);
+                }
+                (_, 6) => {
+                    out.insert("uid".into(), json!(text(bytes)?));
+                }
+                _ => {}
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Decode a review object of `kind` from a protobuf request body.
+    pub fn decode_review(kind: &str, body: &[u8]) -> Result<Value, String> {
+        let envelope = body
+            .strip_prefix(MAGIC)
+            .ok_or("missing the k8s protobuf envelope")?;
+        let mut object = Map::new();
+        let mut raw: &[u8] = &[];
+        for (number, field) in fields(envelope)? {
+            match (number, field) {
+                (1, Field::Bytes(type_meta)) => {
+                    let tm = strings(type_meta, &[(1, "apiVersion"), (2, "kind")], &[])?;
+                    object.extend(tm);
+                }
+                (2, Field::Bytes(bytes)) => raw = bytes,
+                _ => {}
+            }
+        }
+        for (number, field) in fields(raw)? {
+            let Field::Bytes(bytes) = field else { continue };
+            match number {
+                1 => {
+                    let meta = strings(
+                        bytes,
+                        &[(1, "name"), (2, "generateName"), (3, "namespace")],
+                        &[],
+                    )?;
+                    object.insert("metadata".into(), Value::Object(meta));
+                }
+                2 if kind != "SelfSubjectReview" => {
+                    object.insert("spec".into(), spec(kind, bytes)?);
+                }
+                _ => {}
+            }
+        }
+        Ok(Value::Object(object))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn message(fields: &[(u8, &[u8])]) -> Vec<u8> {
+            let mut out = Vec::new();
+            for (number, bytes) in fields {
+                out.push((number << 3) | 2);
+                out.push(u8::try_from(bytes.len()).unwrap());
+                out.extend_from_slice(bytes);
+            }
+            out
+        }
+
+        #[test]
+        fn decodes_a_self_subject_access_review_envelope() {
+            let attrs = message(&[(1, b"default"), (2, b"list"), (3, b""), (5, b"pods")]);
+            let spec = message(&[(1, &attrs)]);
+            let review = message(&[(1, &message(&[(1, b"")])), (2, &spec)]);
+            let type_meta = message(&[
+                (1, b"authorization.k8s.io/v1"),
+                (2, b"SelfSubjectAccessReview"),
+            ]);
+            let mut body = MAGIC.to_vec();
+            body.extend(message(&[(1, &type_meta), (2, &review)]));
+            let v = decode_review("SelfSubjectAccessReview", &body).unwrap();
+            assert_eq!(
+                v,
+                json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "metadata": {},
+                    "spec": {"resourceAttributes": {"namespace": "default", "verb": "list", "resource": "pods"}}})
+            );
+            assert!(decode_review("SelfSubjectAccessReview", b"{}").is_err());
+        }
+    }
 }

@@ -595,26 +595,69 @@ pub(crate) fn respond(
     let info = &ctx.info;
     if !info.is_resource
         || !info.subresource.is_empty()
-        || !matches!(info.verb.as_str(), "get" | "list")
+        || !matches!(info.verb.as_str(), "get" | "list" | "watch")
+        || !matches!(&result, Ok(Reply::Json(200, _)) | Ok(Reply::Stream(_)))
     {
         return result;
     }
-    let Ok(Reply::Json(200, bytes)) = &result else {
-        return result;
-    };
     let Some(request) = requested(&ctx.headers, &ctx.query)? else {
         return result;
     };
-    let Some(def) =
-        ctx.shared
-            .registry()
-            .lookup(&info.api_group, &info.api_version, &info.resource)
-    else {
+    let registry = ctx.shared.registry();
+    let Some(def) = registry.lookup(&info.api_group, &info.api_version, &info.resource) else {
         return result;
     };
-    let Ok(body) = serde_json::from_slice::<Value>(bytes) else {
-        return result;
+    let bytes = match result {
+        Ok(Reply::Stream(body)) => return Ok(Reply::Stream(watch_tables(def, request, body))),
+        Ok(Reply::Json(_, bytes)) => bytes,
+        other => return other,
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
+        return Ok(Reply::Json(200, bytes));
     };
     let table = convert(&def, &body, &request);
     Ok(Reply::Json(200, crate::json::to_body(&table).into()))
+}
+
+/// Watch events as one-row Tables; column definitions only on the first one
+/// (upstream `watchEmbeddedEncoder`). BOOKMARK and ERROR events pass unchanged.
+fn watch_tables(
+    def: std::sync::Arc<ResourceDef>,
+    request: TableRequest,
+    body: crate::handlers::Body,
+) -> crate::handlers::Body {
+    use http_body_util::BodyExt;
+    let mut first = true;
+    body.map_frame(move |frame| match frame.into_data() {
+        Ok(bytes) => {
+            let mut out = Vec::with_capacity(bytes.len() * 2);
+            for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                let converted = serde_json::from_slice::<Value>(line)
+                    .ok()
+                    .and_then(|mut event| {
+                        let kind = event.get("type").and_then(Value::as_str)?;
+                        if !matches!(kind, "ADDED" | "MODIFIED" | "DELETED") {
+                            return None;
+                        }
+                        let mut table = convert(&def, event.get("object")?, &request);
+                        if !first {
+                            table["columnDefinitions"] = Value::Null;
+                        }
+                        first = false;
+                        event["object"] = table;
+                        Some(crate::json::to_body(&event))
+                    });
+                match converted {
+                    Some(encoded) => out.extend_from_slice(&encoded),
+                    None => {
+                        out.extend_from_slice(line);
+                        out.push(b'\n');
+                    }
+                }
+            }
+            http_body::Frame::data(bytes::Bytes::from(out))
+        }
+        Err(frame) => frame,
+    })
+    .boxed_unsync()
 }

@@ -1,0 +1,612 @@
+//! Real-client smoke suite: kubectl (v1.32 on PATH) against the embedded server
+//! over HTTPS, with a kubeconfig written by the test. kubectl missing from PATH
+//! is a failure, not a skip.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use klite_apiserver::{start, ApiServer, ServerOptions};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+fn kubectl_binary() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("kubectl"))
+        .find(|candidate| candidate.is_file())
+        .expect("kubectl is not on PATH: install kubectl v1.32 (CI installs it) to run the kubectl smoke suite")
+}
+
+struct Kubectl {
+    server: ApiServer,
+    binary: PathBuf,
+    dir: tempfile::TempDir,
+    kubeconfig: PathBuf,
+}
+
+#[derive(Debug)]
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Output {
+    fn ok(self) -> String {
+        assert_eq!(
+            self.code, 0,
+            "kubectl failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self.stdout
+    }
+}
+
+impl Kubectl {
+    async fn start() -> Kubectl {
+        let server = start(ServerOptions::default())
+            .await
+            .expect("server starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, server.kubeconfig(server.admin())).expect("write kubeconfig");
+        Kubectl {
+            server,
+            binary: kubectl_binary(),
+            dir,
+            kubeconfig,
+        }
+    }
+
+    /// A kubeconfig for another user (client certificate signed by the server's CA).
+    fn kubeconfig_for(&self, user: &str, groups: &[&str]) -> PathBuf {
+        let creds = self
+            .server
+            .issue_client_cert(user, groups)
+            .expect("issue cert");
+        let path = self.dir.path().join(format!("kubeconfig-{user}"));
+        std::fs::write(&path, self.server.kubeconfig(&creds)).expect("write kubeconfig");
+        path
+    }
+
+    fn command(&self, kubeconfig: &Path, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(&self.binary);
+        cmd.arg("--kubeconfig")
+            .arg(kubeconfig)
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("cache"))
+            .args(args)
+            .env("HOME", self.dir.path())
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    async fn run_as(&self, kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = self
+            .command(kubeconfig, args)
+            .spawn()
+            .expect("spawn kubectl");
+        let mut input = child.stdin.take().expect("stdin");
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).await.expect("write stdin");
+        }
+        drop(input);
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .expect("kubectl finished within 60 s")
+            .expect("kubectl output");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        self.run_as(&self.kubeconfig, args, None).await
+    }
+
+    async fn apply_stdin(&self, args: &[&str], manifest: &str) -> Output {
+        self.run_as(&self.kubeconfig, args, Some(manifest)).await
+    }
+}
+
+const CONFIGMAP: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: default
+data:
+  colour: red
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_version_and_identity() {
+    let k = Kubectl::start().await;
+    let version = k.run(&["version", "-o", "json"]).await.ok();
+    assert!(version.contains("\"gitVersion\": \"v1.32.0\""), "{version}");
+    let versions = k.run(&["api-versions"]).await.ok();
+    for gv in [
+        "v1",
+        "apps/v1",
+        "rbac.authorization.k8s.io/v1",
+        "authorization.k8s.io/v1",
+        "apiextensions.k8s.io/v1",
+    ] {
+        assert!(versions.lines().any(|l| l == gv), "{gv} in {versions}");
+    }
+    let resources = k.run(&["api-resources"]).await.ok();
+    let deploy = resources
+        .lines()
+        .find(|l| l.starts_with("deployments "))
+        .expect("deployments listed");
+    let cols: Vec<&str> = deploy.split_whitespace().collect();
+    assert_eq!(
+        cols,
+        vec!["deployments", "deploy", "apps/v1", "true", "Deployment"]
+    );
+    assert!(resources
+        .lines()
+        .any(|l| l.starts_with("selfsubjectaccessreviews ")));
+
+    let whoami = k.run(&["auth", "whoami"]).await.ok();
+    assert!(
+        whoami
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Username", "admin"]),
+        "{whoami}"
+    );
+    assert!(
+        whoami.contains("[system:masters system:authenticated]"),
+        "{whoami}"
+    );
+    assert_eq!(
+        k.run(&["auth", "can-i", "create", "deployments"])
+            .await
+            .ok()
+            .trim(),
+        "yes"
+    );
+    let bob = k.kubeconfig_for("bob", &["devs"]);
+    let denied = k
+        .run_as(&bob, &["auth", "can-i", "list", "pods"], None)
+        .await;
+    assert_eq!((denied.code, denied.stdout.trim()), (1, "no"), "{denied:?}");
+    let allowed = k
+        .run_as(
+            &bob,
+            &[
+                "auth",
+                "can-i",
+                "create",
+                "selfsubjectaccessreviews.authorization.k8s.io",
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(allowed.stdout.trim(), "yes", "{allowed:?}");
+    let forbidden = k.run_as(&bob, &["get", "configmaps"], None).await;
+    assert_eq!(forbidden.code, 1);
+    assert!(
+        forbidden.stderr.contains(
+            "configmaps is forbidden: User \"bob\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"default\""
+        ),
+        "{forbidden:?}"
+    );
+    let explain = k.run(&["explain", "deployment.spec.replicas"]).await.ok();
+    assert!(
+        explain.contains("GROUP:      apps") && explain.contains("replicas"),
+        "{explain}"
+    );
+    assert!(explain.contains("Number of desired pods"), "{explain}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_get_apply_patch_label_delete() {
+    let k = Kubectl::start().await;
+    // Validation on (the default): kubectl checks OpenAPI and validates server-side.
+    assert_eq!(
+        k.apply_stdin(&["create", "-f", "-"], CONFIGMAP)
+            .await
+            .ok()
+            .trim(),
+        "configmap/settings created"
+    );
+    let table = k.run(&["get", "configmaps"]).await.ok();
+    let mut lines = table.lines();
+    assert_eq!(
+        lines.next().unwrap().split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "DATA", "AGE"]
+    );
+    let row: Vec<&str> = lines
+        .find(|l| l.starts_with("settings"))
+        .expect("row")
+        .split_whitespace()
+        .collect();
+    assert_eq!(&row[..2], ["settings", "1"]);
+    let yaml = k
+        .run(&["get", "configmap", "settings", "-o", "yaml"])
+        .await
+        .ok();
+    assert!(
+        yaml.contains("  colour: red")
+            && yaml.contains("  name: settings")
+            && yaml.contains("resourceVersion:"),
+        "{yaml}"
+    );
+
+    // Unknown fields are rejected by the server-side Strict validation kubectl asks for.
+    let bogus = k
+        .apply_stdin(
+            &["create", "-f", "-"],
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bogus\nextra: 1\n",
+        )
+        .await;
+    assert_eq!(bogus.code, 1, "{bogus:?}");
+    assert!(
+        bogus.stderr.contains("unknown field \"extra\""),
+        "{bogus:?}"
+    );
+
+    // Client-side apply: create, change, no-op.
+    let applied = CONFIGMAP.replace("name: settings", "name: applied");
+    assert_eq!(
+        k.apply_stdin(&["apply", "-f", "-"], &applied)
+            .await
+            .ok()
+            .trim(),
+        "configmap/applied created"
+    );
+    let changed = applied.replace("colour: red", "colour: blue");
+    assert_eq!(
+        k.apply_stdin(&["apply", "-f", "-"], &changed)
+            .await
+            .ok()
+            .trim(),
+        "configmap/applied configured"
+    );
+    assert_eq!(
+        k.apply_stdin(&["apply", "-f", "-"], &changed)
+            .await
+            .ok()
+            .trim(),
+        "configmap/applied unchanged"
+    );
+    let colour = k
+        .run(&["get", "cm", "applied", "-o", "jsonpath={.data.colour}"])
+        .await
+        .ok();
+    assert_eq!(colour, "blue");
+
+    // Patches of every type.
+    let merge = k
+        .run(&[
+            "patch",
+            "cm",
+            "settings",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"data":{"size":"L"}}"#,
+        ])
+        .await
+        .ok();
+    assert_eq!(merge.trim(), "configmap/settings patched");
+    k.run(&[
+        "patch",
+        "cm",
+        "settings",
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"replace","path":"/data/colour","value":"green"}]"#,
+    ])
+    .await
+    .ok();
+    k.run(&[
+        "patch",
+        "cm",
+        "settings",
+        "-p",
+        r#"{"data":{"shape":"round"}}"#,
+    ])
+    .await
+    .ok();
+    let data = k
+        .run(&["get", "cm", "settings", "-o", "jsonpath={.data}"])
+        .await
+        .ok();
+    let data: serde_json::Value = serde_json::from_str(&data).expect("json data");
+    assert_eq!(
+        data,
+        serde_json::json!({"colour": "green", "size": "L", "shape": "round"})
+    );
+
+    // Labels and annotations.
+    assert_eq!(
+        k.run(&["label", "cm", "settings", "team=infra"])
+            .await
+            .ok()
+            .trim(),
+        "configmap/settings labeled"
+    );
+    assert_eq!(
+        k.run(&["annotate", "cm", "settings", "note=hello"])
+            .await
+            .ok()
+            .trim(),
+        "configmap/settings annotated"
+    );
+    let selected = k
+        .run(&["get", "cm", "-l", "team=infra", "-o", "name"])
+        .await
+        .ok();
+    assert_eq!(selected.trim(), "configmap/settings");
+    let note = k
+        .run(&[
+            "get",
+            "cm",
+            "settings",
+            "-o",
+            "jsonpath={.metadata.annotations.note}",
+        ])
+        .await
+        .ok();
+    assert_eq!(note, "hello");
+
+    assert_eq!(
+        k.run(&["delete", "cm", "settings"]).await.ok().trim(),
+        "configmap \"settings\" deleted"
+    );
+    let missing = k.run(&["get", "cm", "settings"]).await;
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing
+            .stderr
+            .contains("Error from server (NotFound): configmaps \"settings\" not found"),
+        "{missing:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_side_apply_conflicts_and_force() {
+    let k = Kubectl::start().await;
+    let first = k
+        .apply_stdin(&["apply", "--server-side", "-f", "-"], CONFIGMAP)
+        .await
+        .ok();
+    assert_eq!(first.trim(), "configmap/settings serverside-applied");
+    let theirs = CONFIGMAP.replace("colour: red", "colour: purple");
+    let conflict = k
+        .apply_stdin(
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager",
+                "other",
+                "-f",
+                "-",
+            ],
+            &theirs,
+        )
+        .await;
+    assert_eq!(conflict.code, 1, "{conflict:?}");
+    assert!(
+        conflict.stderr.contains("conflict with \"kubectl\""),
+        "{conflict:?}"
+    );
+    assert!(conflict.stderr.contains(".data.colour"), "{conflict:?}");
+    let forced = k
+        .apply_stdin(
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager",
+                "other",
+                "--force-conflicts",
+                "-f",
+                "-",
+            ],
+            &theirs,
+        )
+        .await
+        .ok();
+    assert_eq!(forced.trim(), "configmap/settings serverside-applied");
+    let colour = k
+        .run(&["get", "cm", "settings", "-o", "jsonpath={.data.colour}"])
+        .await
+        .ok();
+    assert_eq!(colour, "purple");
+    let managers = k
+        .run(&[
+            "get",
+            "cm",
+            "settings",
+            "--show-managed-fields",
+            "-o",
+            "jsonpath={.metadata.managedFields[*].manager}",
+        ])
+        .await
+        .ok();
+    assert!(
+        managers.split_whitespace().any(|m| m == "other"),
+        "{managers}"
+    );
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+";
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_scale_crds_and_watch() {
+    let k = Kubectl::start().await;
+    assert_eq!(
+        k.apply_stdin(&["apply", "-f", "-"], DEPLOYMENT)
+            .await
+            .ok()
+            .trim(),
+        "deployment.apps/web created"
+    );
+    // Strategic merge patch on a keyed list (containers by name).
+    k.run(&[
+        "patch",
+        "deployment",
+        "web",
+        "-p",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.28"}]}}}}"#,
+    ])
+    .await
+    .ok();
+    let image = k.run(&["get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort}"]).await.ok();
+    assert_eq!(image, "nginx:1.28 80");
+    assert_eq!(
+        k.run(&["scale", "deployment", "web", "--replicas=3"])
+            .await
+            .ok()
+            .trim(),
+        "deployment.apps/web scaled"
+    );
+    assert_eq!(
+        k.run(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"])
+            .await
+            .ok(),
+        "3"
+    );
+    let table = k.run(&["get", "deployments"]).await.ok();
+    assert_eq!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().take(2).eq(["web", "0/3"])),
+        "{table}"
+    );
+
+    // A CRD, then its kind through discovery, with its printer columns.
+    assert_eq!(
+        k.apply_stdin(&["apply", "-f", "-"], CRD).await.ok().trim(),
+        "customresourcedefinition.apiextensions.k8s.io/widgets.example.com created"
+    );
+    let none = k.run(&["get", "widgets"]).await;
+    assert_eq!(none.code, 0, "{none:?}");
+    assert!(
+        none.stderr
+            .contains("No resources found in default namespace."),
+        "{none:?}"
+    );
+    let widget =
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 4\n";
+    assert_eq!(
+        k.apply_stdin(&["apply", "-f", "-"], widget)
+            .await
+            .ok()
+            .trim(),
+        "widget.example.com/w1 created"
+    );
+    let table = k.run(&["get", "wd"]).await.ok();
+    assert_eq!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["NAME", "SIZE"]
+    );
+    assert!(
+        table.lines().any(|l| l.split_whitespace().eq(["w1", "4"])),
+        "{table}"
+    );
+    let explain = k.run(&["explain", "widgets.spec"]).await.ok();
+    assert!(
+        explain.contains("size") && explain.contains("<integer>"),
+        "{explain}"
+    );
+
+    // get -w prints the current state, then the changes.
+    k.apply_stdin(&["create", "-f", "-"], &CONFIGMAP.replace("name: settings", "name: first")).await.ok();
+    let mut watch = k
+        .command(&k.kubeconfig, &["get", "configmaps", "-w"])
+        .spawn()
+        .expect("spawn watch");
+    let mut lines = BufReader::new(watch.stdout.take().expect("stdout")).lines();
+    let header = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("header in time")
+        .expect("read");
+    assert_eq!(
+        header
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["NAME", "DATA", "AGE"]
+    );
+    k.apply_stdin(&["create", "-f", "-"], CONFIGMAP).await.ok();
+    let seen = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.starts_with("settings") {
+                return line;
+            }
+        }
+        String::new()
+    })
+    .await
+    .expect("watch event printed in time");
+    assert_eq!(
+        seen.split_whitespace().take(2).collect::<Vec<_>>(),
+        ["settings", "1"]
+    );
+    watch.start_kill().expect("stop watch");
+    let _ = watch.wait().await;
+}
