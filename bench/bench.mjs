@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url'
 
 import { clientNodeClient, connectionOf } from './clients/client-node.mjs'
 import { kliteClient, loadKlite } from './clients/klite.mjs'
-import { rawClient } from './clients/raw.mjs'
+import { rawH1Client } from './clients/raw-h1.mjs'
+import { rawH2Client } from './clients/raw-h2.mjs'
 import { renderResults } from './report.mjs'
 import { median, quantile, since } from './stats.mjs'
 import { seed, workloads } from './workloads.mjs'
@@ -25,23 +26,54 @@ const quick = process.env.KLITE_BENCH_QUICK === '1'
 
 const sizes = quick
   ? { rounds: 2, listObjects: 500, gets: 100, concurrency: 64, churnObjects: 128, applies: 30, embeddedStarts: 2, binariesStarts: 1, rssRepeats: 1 }
-  : { rounds: 5, listObjects: 5000, gets: 1000, concurrency: 64, churnObjects: 1000, applies: 300, embeddedStarts: 10, binariesStarts: 3, rssRepeats: 3 }
+  : { rounds: 5, listObjects: 5000, gets: 500, concurrency: 64, churnObjects: 300, applies: 200, embeddedStarts: 10, binariesStarts: 3, rssRepeats: 3 }
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`)
+
+/** CPU microseconds (user + system) between two `cpuUsage()`-shaped readings. */
+const cpuMicros = (now, before) => now.user - before.user + (now.system - before.system)
+
+/**
+ * Between samples, outside the timed sections: the client drops what it left behind (see
+ * client-node.mjs) and a full GC runs, so that no sample pays for the previous one's garbage.
+ */
+async function settle(client) {
+  if (client.settle) client.settle()
+  await new Promise((resolve) => setImmediate(resolve))
+  if (global.gc) global.gc()
+}
 
 /** Runs every workload through every client: warm-up, then rounds in rotating order. */
 async function compareClients(clients, list) {
   const results = {}
   for (const workload of list) {
+    const workloadStart = performance.now()
     log(`${workload.title}: warm-up`)
-    for (const client of clients) await workload.warmup(client)
+    for (const client of clients) {
+      await workload.warmup(client)
+      await settle(client)
+    }
     const samples = Object.fromEntries(clients.map((client) => [client.name, []]))
+    const connections = Object.fromEntries(clients.map((client) => [client.name, 0]))
     for (let round = 0; round < sizes.rounds; round++) {
       const order = clients.map((_, i) => clients[(i + round) % clients.length])
       if (round % 2 === 1) order.reverse()
-      for (const client of order) samples[client.name].push(await workload.run(client, round))
+      for (const client of order) {
+        const opened = client.connectionsOpened
+        const processCpu = process.cpuUsage()
+        const threadCpu = process.threadCpuUsage()
+        const sample = await workload.run(client, round)
+        sample.cpu = {
+          threadUs: cpuMicros(process.threadCpuUsage(), threadCpu) / workload.cpuUnit.count,
+          processUs: cpuMicros(process.cpuUsage(), processCpu) / workload.cpuUnit.count,
+        }
+        samples[client.name].push(sample)
+        if (opened !== undefined) connections[client.name] += client.connectionsOpened - opened
+        await settle(client)
+      }
     }
     const perClient = {}
+    const cpu = {}
     for (const client of clients) {
       const runs = samples[client.name]
       const latencies = runs.flatMap((run) => run.latencies || [])
@@ -50,9 +82,15 @@ async function compareClients(clients, list) {
         values[id] = metric.latency !== undefined ? quantile(latencies, metric.latency) : median(runs.map((run) => run.metrics[id]))
       }
       perClient[client.name] = values
+      cpu[client.name] = {
+        threadUs: median(runs.map((run) => run.cpu.threadUs)),
+        processUs: median(runs.map((run) => run.cpu.processUs)),
+      }
     }
-    results[workload.id] = { title: workload.title, metrics: workload.metrics, values: perClient }
-    log(`${workload.title}: ${JSON.stringify(perClient, (_, v) => (typeof v === 'number' ? +v.toPrecision(4) : v))}`)
+    results[workload.id] = { title: workload.title, metrics: workload.metrics, values: perClient, requests: workload.requestsPerRound * sizes.rounds, connectionsOpened: connections, cpu, cpuPer: workload.cpuUnit.per }
+    const rounded = JSON.stringify(perClient, (_, v) => (typeof v === 'number' ? +v.toPrecision(4) : v))
+    log(`${workload.title} (${(since(workloadStart) / 1000).toFixed(1)} s): ${rounded}`)
+    log(`  CPU µs per ${workload.cpuUnit.per} (JS thread / process): ${JSON.stringify(cpu, (_, v) => (typeof v === 'number' ? Math.round(v) : v))}`)
   }
   return results
 }
@@ -95,7 +133,7 @@ function rssOf(which, kubeconfig) {
 }
 
 async function memory(kubeconfig) {
-  const kinds = ['bare', 'klite', 'client-node', 'raw']
+  const kinds = ['bare', 'klite', 'client-node', 'raw-h1', 'raw-h2']
   const samples = Object.fromEntries(kinds.map((kind) => [kind, []]))
   for (let repeat = 0; repeat < sizes.rssRepeats; repeat++) {
     for (const kind of repeat % 2 ? [...kinds].reverse() : kinds) samples[kind].push(await rssOf(kind, kubeconfig))
@@ -156,8 +194,11 @@ async function main() {
   let memoryResults
   try {
     log(`seeding ${sizes.listObjects} ConfigMaps (+ one patch each for the watch)`)
+    const seedStart = performance.now()
     const seeded = await seed(klite, kubeconfig, sizes)
-    const clients = [kliteClient(klite, kubeconfig), clientNodeClient(kubeconfig), rawClient(connectionOf(kubeconfig))]
+    log(`seeded in ${(since(seedStart) / 1000).toFixed(1)} s`)
+    const connection = connectionOf(kubeconfig)
+    const clients = [kliteClient(klite, kubeconfig), clientNodeClient(kubeconfig), rawH1Client(connection), rawH2Client(connection)]
     try {
       clientResults = await compareClients(clients, workloads(sizes, seeded))
     } finally {

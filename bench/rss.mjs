@@ -3,9 +3,9 @@
 // modules are loaded. Run with --expose-gc.
 //
 //   KLITE_BENCH_KUBECONFIG=<yaml> KLITE_BENCH_CONNECTION=<json> \
-//     node --expose-gc bench/rss.mjs bare|klite|client-node|raw
+//     node --expose-gc bench/rss.mjs bare|klite|client-node|raw-h1|raw-h2
 //
-// KLITE_BENCH_CONNECTION (for `raw`): { server, ca, cert, key }, the PEMs base64-encoded.
+// KLITE_BENCH_CONNECTION (for `raw-h1`/`raw-h2`): { server, ca, cert, key }, the PEMs base64-encoded.
 
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -24,14 +24,16 @@ async function makeClient() {
       const { clientNodeClient } = await import('./clients/client-node.mjs')
       return clientNodeClient(kubeconfig)
     }
-    case 'raw': {
-      const { rawClient } = await import('./clients/raw.mjs')
+    case 'raw-h1':
+    case 'raw-h2': {
       const { server, ca, cert, key } = JSON.parse(process.env.KLITE_BENCH_CONNECTION)
       const decode = (text) => Buffer.from(text, 'base64')
-      return rawClient({ server, ca: decode(ca), cert: decode(cert), key: decode(key) })
+      const connection = { server, ca: decode(ca), cert: decode(cert), key: decode(key) }
+      if (which === 'raw-h1') return (await import('./clients/raw-h1.mjs')).rawH1Client(connection)
+      return (await import('./clients/raw-h2.mjs')).rawH2Client(connection)
     }
     default:
-      throw new Error(`unknown client ${which}: use bare, klite, client-node or raw`)
+      throw new Error(`unknown client ${which}: use bare, klite, client-node, raw-h1 or raw-h2`)
   }
 }
 

@@ -104,6 +104,6 @@ const env = { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: addon, KLITE_BENCH_AD
 for (const name of ['KLITE_ENVTEST_MODE', 'KUBEBUILDER_ASSETS', 'TEST_ASSET_ETCD', 'TEST_ASSET_KUBE_APISERVER', 'TEST_ASSET_KUBECTL', 'USE_EXISTING_CLUSTER']) {
   delete env[name]
 }
-const result = spawnSync(nodeForBench(), [join(here, 'bench.mjs')], { cwd: root, stdio: 'inherit', env })
+const result = spawnSync(nodeForBench(), ['--expose-gc', join(here, 'bench.mjs')], { cwd: root, stdio: 'inherit', env })
 if (result.error) fail(result.error.message)
 process.exit(result.status === null ? 1 : result.status)

@@ -1,6 +1,8 @@
 // The workloads. Each one runs the same requests, on the same kind of objects, at the same
 // concurrency, through every client; `run(client, round)` returns one sample:
 //   { metrics: { <metric id>: number }, latencies?: number[] }
+// `requestsPerRound` is how many API requests one `run` makes; CPU time is reported per
+// `cpuUnit.per` (`cpuUnit.count` of them in one `run`).
 // Latency metrics (p50/p99) are computed over the latencies pooled from all rounds;
 // the other metrics are the median of the per-round values.
 
@@ -55,6 +57,8 @@ export function workloads(sizes, seeded) {
   return [
     {
       id: 'watch',
+      cpuUnit: { per: 'event', count: seeded.watchEvents },
+      requestsPerRound: 1,
       title: `watch delivering ${seeded.watchEvents.toLocaleString('en')} events`,
       metrics: { eventsPerSecond: { label: 'events/s', better: 'higher' } },
       warmup: (client) => client.watch(NAMESPACES.list, seeded.watchFrom, Math.min(1000, seeded.watchEvents)),
@@ -68,6 +72,8 @@ export function workloads(sizes, seeded) {
     },
     {
       id: 'list',
+      cpuUnit: { per: 'list', count: 1 },
+      requestsPerRound: 1,
       title: `list of ${sizes.listObjects.toLocaleString('en')} ConfigMaps`,
       metrics: { ms: { label: 'ms', better: 'lower' } },
       warmup: (client) => client.list(NAMESPACES.list),
@@ -83,6 +89,8 @@ export function workloads(sizes, seeded) {
     },
     {
       id: 'get',
+      cpuUnit: { per: 'request', count: sizes.gets },
+      requestsPerRound: sizes.gets,
       title: `sequential get (${sizes.gets.toLocaleString('en')} a round)`,
       metrics: {
         p50: { label: 'p50 µs', better: 'lower', latency: 0.5 },
@@ -104,6 +112,8 @@ export function workloads(sizes, seeded) {
     },
     {
       id: 'churn',
+      cpuUnit: { per: 'request', count: 2 * sizes.churnObjects },
+      requestsPerRound: 2 * sizes.churnObjects,
       title: `${sizes.concurrency}-way concurrent create then delete (${sizes.churnObjects.toLocaleString('en')} objects a round)`,
       metrics: {
         opsPerSecond: { label: 'ops/s', better: 'higher' },
@@ -115,6 +125,8 @@ export function workloads(sizes, seeded) {
     },
     {
       id: 'apply',
+      cpuUnit: { per: 'request', count: sizes.applies },
+      requestsPerRound: sizes.applies,
       title: `server-side apply round trips (${sizes.applies.toLocaleString('en')} a round, each a change)`,
       metrics: {
         p50: { label: 'p50 µs', better: 'lower', latency: 0.5 },

@@ -1,4 +1,12 @@
 // @kubernetes/client-node: KubernetesObjectApi and Watch.
+//
+// client-node 2.x builds a new undici Agent for every request (KubeConfig.applySecurityAuthentication
+// → createDispatcher), so every request opens a new TLS connection, which then idles until
+// undici's keep-alive timeout. `settle()` closes those idle connections after a sample, outside
+// the timed section, so that they do not slow down the next client's sample (this spares
+// client-node the cost of closing them; it does not help klite). `connectionsOpened` counts them.
+
+import diagnostics from 'node:diagnostics_channel'
 
 import { KubeConfig, KubernetesObjectApi, PatchStrategy, Watch } from '@kubernetes/client-node'
 
@@ -11,8 +19,22 @@ export function clientNodeClient(kubeconfig) {
   const api = KubernetesObjectApi.makeApiClient(kc)
   const header = (ns, name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns } })
   const withNamespace = (ns, obj) => ({ ...obj, metadata: { ...obj.metadata, namespace: ns } })
+  const sockets = new Set()
+  let connectionsOpened = 0
+  diagnostics.subscribe('undici:client:connected', ({ socket }) => {
+    connectionsOpened++
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
   return {
     name: 'client-node',
+    get connectionsOpened() {
+      return connectionsOpened
+    },
+    settle() {
+      for (const socket of sockets) socket.destroy()
+      sockets.clear()
+    },
     get: (ns, name) => api.read(header(ns, name)),
     create: (ns, obj) => api.create(withNamespace(ns, obj)),
     delete: (ns, name) => api.delete(header(ns, name)),

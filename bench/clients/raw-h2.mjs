@@ -1,4 +1,4 @@
-// The floor: one bare node:http2 session with the admin client certificate, JSON.stringify of
+// The HTTP/2 floor: one bare node:http2 session with the admin client certificate, JSON.stringify of
 // request bodies and JSON.parse of responses, nothing else.
 
 import http2 from 'node:http2'
@@ -9,7 +9,7 @@ import { configMapsPath, FIELD_MANAGER } from './common.mjs'
  * The raw floor: a bare HTTP/2 session; JSON in and out, no client logic.
  * `connection`: `{ server, ca, cert, key }` (PEM buffers), e.g. from `connectionOf(kubeconfig)`.
  */
-export function rawClient({ server, ca, cert, key }) {
+export function rawH2Client({ server, ca, cert, key }) {
   const session = http2.connect(server, { ca, cert, key })
   session.on('error', () => {}) // surfaced per request
 
@@ -25,7 +25,7 @@ export function rawClient({ server, ca, cert, key }) {
       stream.on('error', reject)
       stream.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8')
-        if (status < 200 || status > 299) return reject(new Error(`raw: ${method} ${path}: ${status} ${text}`))
+        if (status < 200 || status > 299) return reject(new Error(`raw-h2: ${method} ${path}: ${status} ${text}`))
         resolve(JSON.parse(text))
       })
       if (body !== undefined) stream.end(body)
@@ -33,7 +33,7 @@ export function rawClient({ server, ca, cert, key }) {
   }
 
   return {
-    name: 'raw',
+    name: 'raw-h2',
     get: (ns, name) => request('GET', `${configMapsPath(ns)}/${encodeURIComponent(name)}`),
     create: (ns, obj) => request('POST', configMapsPath(ns), JSON.stringify(obj), 'application/json'),
     delete: (ns, name) => request('DELETE', `${configMapsPath(ns)}/${encodeURIComponent(name)}`),
@@ -61,7 +61,7 @@ export function rawClient({ server, ca, cert, key }) {
           else resolve(events)
         }
         stream.on('response', (response) => {
-          if (response[':status'] !== 200) finish(new Error(`raw: watch ${path}: ${response[':status']}`))
+          if (response[':status'] !== 200) finish(new Error(`raw-h2: watch ${path}: ${response[':status']}`))
         })
         stream.on('data', (chunk) => {
           if (finished) return
@@ -71,13 +71,13 @@ export function rawClient({ server, ca, cert, key }) {
           while ((newline = pending.indexOf('\n', start)) !== -1) {
             const event = JSON.parse(pending.slice(start, newline))
             start = newline + 1
-            if (event.type === 'ERROR') return finish(new Error(`raw: watch error ${JSON.stringify(event.object)}`))
+            if (event.type === 'ERROR') return finish(new Error(`raw-h2: watch error ${JSON.stringify(event.object)}`))
             if (++events === count) return finish()
           }
           pending = pending.slice(start)
         })
         stream.on('error', finish)
-        stream.on('end', () => finish(events < count ? new Error(`raw: watch ended after ${events} events`) : undefined))
+        stream.on('end', () => finish(events < count ? new Error(`raw-h2: watch ended after ${events} events`) : undefined))
       })
     },
     close: () => session.close(),
