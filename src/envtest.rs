@@ -154,7 +154,10 @@ impl EnvTest {
     }
 
     /// A {@link DynamicClient} for the admin user. Throws before `start()`.
-    #[napi(catch_unwind, ts_args_type = "options?: Omit<DynamicClientOptions, 'kubeconfig'>")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "options?: Omit<DynamicClientOptions, 'kubeconfig'>"
+    )]
     pub fn client(&self, env: Env, options: Option<DynamicClientOptions>) -> Result<DynamicClient> {
         let kubeconfig = self.running(&env)?.kubeconfig().to_string();
         let mut client = klite_client::ClientOptions {

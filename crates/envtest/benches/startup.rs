@@ -24,7 +24,12 @@ fn summary(label: &str, mut samples: Vec<Duration>) {
 }
 
 fn options(mode: Mode, env: EnvVars) -> EnvTestOptions {
-    EnvTestOptions { mode, auto_setup: false, env, ..EnvTestOptions::default() }
+    EnvTestOptions {
+        mode,
+        auto_setup: false,
+        env,
+        ..EnvTestOptions::default()
+    }
 }
 
 #[tokio::main]
@@ -48,7 +53,9 @@ async fn main() {
     let (mut start, mut stop) = (Vec::new(), Vec::new());
     for _ in 0..30 {
         let began = Instant::now();
-        let envtest = EnvTest::start(options(Mode::Embedded, env.clone())).await.expect("embedded EnvTest");
+        let envtest = EnvTest::start(options(Mode::Embedded, env.clone()))
+            .await
+            .expect("embedded EnvTest");
         start.push(began.elapsed());
         let began = Instant::now();
         envtest.stop().await.expect("stop");
@@ -57,16 +64,24 @@ async fn main() {
     summary("embedded EnvTest start-to-ready", start);
     summary("embedded EnvTest stop", stop);
 
-    let (Ok(etcd), Ok(apiserver)) = (std::env::var("KLITE_BENCH_ETCD"), std::env::var("KLITE_BENCH_KUBE_APISERVER")) else {
-        println!("binaries mode: set KLITE_BENCH_ETCD and KLITE_BENCH_KUBE_APISERVER to measure it");
+    let (Ok(etcd), Ok(apiserver)) = (
+        std::env::var("KLITE_BENCH_ETCD"),
+        std::env::var("KLITE_BENCH_KUBE_APISERVER"),
+    ) else {
+        println!(
+            "binaries mode: set KLITE_BENCH_ETCD and KLITE_BENCH_KUBE_APISERVER to measure it"
+        );
         return;
     };
     let mut env = env;
-    env.set("TEST_ASSET_ETCD", etcd).set("TEST_ASSET_KUBE_APISERVER", apiserver);
+    env.set("TEST_ASSET_ETCD", etcd)
+        .set("TEST_ASSET_KUBE_APISERVER", apiserver);
     let (mut start, mut stop) = (Vec::new(), Vec::new());
     for _ in 0..10 {
         let began = Instant::now();
-        let envtest = EnvTest::start(options(Mode::Binaries, env.clone())).await.expect("binaries EnvTest");
+        let envtest = EnvTest::start(options(Mode::Binaries, env.clone()))
+            .await
+            .expect("binaries EnvTest");
         start.push(began.elapsed());
         let began = Instant::now();
         envtest.stop().await.expect("stop");

@@ -136,10 +136,12 @@ pub async fn resolve_local(env: &EnvVars, search: &BinarySearch<'_>) -> Result<O
     }
     let kube_apiserver = found.pop();
     let etcd = found.pop();
-    Ok(etcd.zip(kube_apiserver).map(|(etcd, kube_apiserver)| Binaries {
-        etcd,
-        kube_apiserver,
-    }))
+    Ok(etcd
+        .zip(kube_apiserver)
+        .map(|(etcd, kube_apiserver)| Binaries {
+            etcd,
+            kube_apiserver,
+        }))
 }
 
 /// The newest installed store entry matching the selector (`setup-envtest use -i`).
@@ -167,7 +169,9 @@ pub fn in_directory(dir: &Path, origin: &str) -> Result<Binaries> {
                 name: name.to_string(),
                 path,
                 origin: origin.to_string(),
-                hint: "the asset directory is incomplete; run `npx klite-setup-envtest use --force`".into(),
+                hint:
+                    "the asset directory is incomplete; run `npx klite-setup-envtest use --force`"
+                        .into(),
             })
         }
     };
@@ -220,7 +224,10 @@ mod tests {
 
     #[test]
     fn test_asset_variable_names_follow_upstream() {
-        assert_eq!(test_asset_variable("kube-apiserver"), "TEST_ASSET_KUBE_APISERVER");
+        assert_eq!(
+            test_asset_variable("kube-apiserver"),
+            "TEST_ASSET_KUBE_APISERVER"
+        );
         assert_eq!(test_asset_variable("etcd"), "TEST_ASSET_ETCD");
         assert_eq!(test_asset_variable("9kube--ctl"), "TEST_ASSET_KUBE_CTL");
     }
@@ -266,9 +273,14 @@ mod tests {
     async fn a_configured_location_without_the_binary_is_a_clear_error() {
         let tmp = tempfile::tempdir().unwrap();
         let env = EnvVars::from_pairs([("KUBEBUILDER_ASSETS", tmp.path().to_str().unwrap())]);
-        let err = resolve_local(&env, &BinarySearch::default()).await.unwrap_err();
+        let err = resolve_local(&env, &BinarySearch::default())
+            .await
+            .unwrap_err();
         let message = err.to_string();
-        assert!(message.starts_with("etcd binary not found at "), "{message}");
+        assert!(
+            message.starts_with("etcd binary not found at "),
+            "{message}"
+        );
         assert!(message.contains("(from KUBEBUILDER_ASSETS="), "{message}");
     }
 
@@ -290,12 +302,21 @@ mod tests {
         };
         let env = EnvVars::default();
         let newest = resolve_local(&env, &search(None)).await.unwrap().unwrap();
-        assert!(newest.etcd.path.starts_with(root.join(format!("k8s/1.32.0-{platform}"))));
-        let series = resolve_local(&env, &search(Some("1.31.x"))).await.unwrap().unwrap();
+        assert!(newest
+            .etcd
+            .path
+            .starts_with(root.join(format!("k8s/1.32.0-{platform}"))));
+        let series = resolve_local(&env, &search(Some("1.31.x")))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(series
             .kube_apiserver
             .path
             .starts_with(root.join(format!("k8s/1.31.4-{platform}"))));
-        assert!(resolve_local(&env, &search(Some("1.29.x"))).await.unwrap().is_none());
+        assert!(resolve_local(&env, &search(Some("1.29.x")))
+            .await
+            .unwrap()
+            .is_none());
     }
 }

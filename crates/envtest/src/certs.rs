@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber, PKCS_ECDSA_P256_SHA256,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber, PKCS_ECDSA_P256_SHA256,
 };
 use time::{Duration as TimeDuration, OffsetDateTime};
 
@@ -131,7 +131,12 @@ impl TinyCa {
 
     /// Issues a client certificate for a user: CN = user name, O = groups, EKU clientAuth.
     pub fn issue_client(&self, user: &str, groups: &[String]) -> Result<CertPair> {
-        self.issue_leaf(user, groups, Vec::new(), ExtendedKeyUsagePurpose::ClientAuth)
+        self.issue_leaf(
+            user,
+            groups,
+            Vec::new(),
+            ExtendedKeyUsagePurpose::ClientAuth,
+        )
     }
 
     fn issue_leaf(

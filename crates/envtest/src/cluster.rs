@@ -27,15 +27,21 @@ impl ApiClient {
 
     /// A client from a parsed kubeconfig (its current context).
     pub async fn from_parsed(kubeconfig: Kubeconfig) -> Result<Self> {
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-            .await
-            .map_err(|e| Error::ExistingCluster(format!("loading kubeconfig: {e}")))?;
+        let config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+                .await
+                .map_err(|e| Error::ExistingCluster(format!("loading kubeconfig: {e}")))?;
         let client = kube::Client::try_from(config)
             .map_err(|e| Error::kube("creating a client for the control plane", e))?;
         Ok(ApiClient { client })
     }
 
-    async fn send(&self, method: http::Method, path: &str, body: Option<&Value>) -> Result<Value, kube::Error> {
+    async fn send(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, kube::Error> {
         let bytes = match body {
             Some(body) => serde_json::to_vec(body).map_err(kube::Error::SerdeError)?,
             None => Vec::new(),
@@ -53,7 +59,11 @@ impl ApiClient {
     pub async fn wait_for_default_namespace(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
-            if self.send(http::Method::GET, "/api/v1/namespaces/default", None).await.is_ok() {
+            if self
+                .send(http::Method::GET, "/api/v1/namespaces/default", None)
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
             if Instant::now() >= deadline {
@@ -66,7 +76,10 @@ impl ApiClient {
     /// GET by name; on NotFound create; otherwise update with the current
     /// resourceVersion, retrying on conflicts.
     pub async fn create_or_update_crd(&self, mut crd: Value) -> Result<Value> {
-        let name = crd["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = crd["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if name.is_empty() {
             return Err(Error::InvalidCrd("a CRD has no metadata.name".into()));
         }
@@ -82,7 +95,8 @@ impl ApiClient {
                 }
                 Err(e) => return Err(Error::kube(context(), e)),
                 Ok(existing) => {
-                    crd["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"].clone();
+                    crd["metadata"]["resourceVersion"] =
+                        existing["metadata"]["resourceVersion"].clone();
                     match self.send(http::Method::PUT, &item_path, Some(&crd)).await {
                         Err(kube::Error::Api(status)) if status.code == 409 => continue,
                         other => return other.map_err(|e| Error::kube(context(), e)),
@@ -90,7 +104,9 @@ impl ApiClient {
                 }
             }
         }
-        Err(Error::InvalidCrd(format!("{name}: conflicting updates, gave up after 5 attempts")))
+        Err(Error::InvalidCrd(format!(
+            "{name}: conflicting updates, gave up after 5 attempts"
+        )))
     }
 
     /// Resource names served for a group/version (`GET /apis/<group>/<version>`).

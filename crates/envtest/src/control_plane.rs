@@ -66,7 +66,10 @@ impl ControlPlane {
     /// Starts etcd, then kube-apiserver, each waited on until healthy. On a port clash
     /// the attempt is torn down and retried with fresh ports (up to 5 attempts); any
     /// other failure is reported at once with the process's last output.
-    pub async fn start(settings: &BinariesSettings, allocator: &PortAllocator) -> Result<ControlPlane> {
+    pub async fn start(
+        settings: &BinariesSettings,
+        allocator: &PortAllocator,
+    ) -> Result<ControlPlane> {
         if let Some(dir) = allocator.lock_dir() {
             let report = sweep_crashed_runs(dir);
             for process in &report.killed {
@@ -132,29 +135,64 @@ impl ControlPlane {
         }
     }
 
-    async fn launch(&mut self, settings: &BinariesSettings, probes: &FlagProbes, ports: &AttemptPorts) -> Result<()> {
+    async fn launch(
+        &mut self,
+        settings: &BinariesSettings,
+        probes: &FlagProbes,
+        ports: &AttemptPorts,
+    ) -> Result<()> {
         let data_dir = path_of(&self.etcd_data_dir);
         let cert_dir = path_of(&self.cert_dir);
         self.certs.write_to(&cert_dir)?;
 
-        let etcd_args = etcd_flags(&self.etcd_url, ports.etcd_peer.port(), &data_dir, probes.etcd_unsafe_no_fsync, &settings.etcd_flags);
-        let etcd = spawn_supervised(&settings.binaries.etcd.path, etcd_args.render(), settings.attach_output, &mut self.record).await?;
+        let etcd_args = etcd_flags(
+            &self.etcd_url,
+            ports.etcd_peer.port(),
+            &data_dir,
+            probes.etcd_unsafe_no_fsync,
+            &settings.etcd_flags,
+        );
+        let etcd = spawn_supervised(
+            &settings.binaries.etcd.path,
+            etcd_args.render(),
+            settings.attach_output,
+            &mut self.record,
+        )
+        .await?;
         let etcd = self.etcd.insert(etcd);
         let client = health_client()?;
         etcd.wait_ready(
             &client,
-            &HealthCheck { url: format!("{}/health", self.etcd_url), interval: HEALTH_POLL },
+            &HealthCheck {
+                url: format!("{}/health", self.etcd_url),
+                interval: HEALTH_POLL,
+            },
             settings.start_timeout,
         )
         .await?;
 
-        let apiserver_args = apiserver_flags(&self.etcd_url, ports.secure.port(), &cert_dir, probes.apiserver_insecure_port, &settings.api_server_flags);
-        let apiserver = spawn_supervised(&settings.binaries.kube_apiserver.path, apiserver_args.render(), settings.attach_output, &mut self.record).await?;
+        let apiserver_args = apiserver_flags(
+            &self.etcd_url,
+            ports.secure.port(),
+            &cert_dir,
+            probes.apiserver_insecure_port,
+            &settings.api_server_flags,
+        );
+        let apiserver = spawn_supervised(
+            &settings.binaries.kube_apiserver.path,
+            apiserver_args.render(),
+            settings.attach_output,
+            &mut self.record,
+        )
+        .await?;
         let apiserver = self.apiserver.insert(apiserver);
         apiserver
             .wait_ready(
                 &client,
-                &HealthCheck { url: format!("https://{LOOPBACK}:{}/healthz", ports.secure.port()), interval: HEALTH_POLL },
+                &HealthCheck {
+                    url: format!("https://{LOOPBACK}:{}/healthz", ports.secure.port()),
+                    interval: HEALTH_POLL,
+                },
                 settings.start_timeout,
             )
             .await
@@ -182,7 +220,11 @@ impl ControlPlane {
 
     /// PIDs of the running processes (etcd first).
     pub fn pids(&self) -> Vec<u32> {
-        self.etcd.iter().chain(self.apiserver.iter()).map(Supervised::pid).collect()
+        self.etcd
+            .iter()
+            .chain(self.apiserver.iter())
+            .map(Supervised::pid)
+            .collect()
     }
 
     /// Stops kube-apiserver, then etcd (SIGTERM, SIGKILL after the stop timeout), then
@@ -190,7 +232,10 @@ impl ControlPlane {
     /// always completes.
     pub async fn stop(&mut self) -> Result<()> {
         let mut first_error = None;
-        for process in [self.apiserver.take(), self.etcd.take()].into_iter().flatten() {
+        for process in [self.apiserver.take(), self.etcd.take()]
+            .into_iter()
+            .flatten()
+        {
             if let Err(error) = process.stop(self.stop_timeout).await {
                 first_error.get_or_insert(error);
             }
@@ -201,14 +246,20 @@ impl ControlPlane {
 
     /// Kills everything immediately and cleans up (for drop and process-exit hooks).
     pub fn teardown_now(&mut self) {
-        for process in [self.apiserver.take(), self.etcd.take()].into_iter().flatten() {
+        for process in [self.apiserver.take(), self.etcd.take()]
+            .into_iter()
+            .flatten()
+        {
             process.kill_now();
         }
         self.remove_dirs_and_ports();
     }
 
     fn remove_dirs_and_ports(&mut self) {
-        for dir in [self.etcd_data_dir.take(), self.cert_dir.take()].into_iter().flatten() {
+        for dir in [self.etcd_data_dir.take(), self.cert_dir.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = dir.close();
         }
         self.ports.clear();
@@ -223,7 +274,9 @@ impl Drop for ControlPlane {
 }
 
 fn path_of(dir: &Option<tempfile::TempDir>) -> PathBuf {
-    dir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default()
+    dir.as_ref()
+        .map(|d| d.path().to_path_buf())
+        .unwrap_or_default()
 }
 
 fn reserve_ports(allocator: &PortAllocator) -> Result<AttemptPorts> {
@@ -251,8 +304,17 @@ fn health_client() -> Result<reqwest::Client> {
         .map_err(|e| Error::io("building the health-check client", std::io::Error::other(e)))
 }
 
-async fn spawn_supervised(path: &Path, args: Vec<String>, attach_output: bool, record: &mut RunRecord) -> Result<Supervised> {
-    let spec = ProcessSpec { path: path.to_path_buf(), args, attach_output };
+async fn spawn_supervised(
+    path: &Path,
+    args: Vec<String>,
+    attach_output: bool,
+    record: &mut RunRecord,
+) -> Result<Supervised> {
+    let spec = ProcessSpec {
+        path: path.to_path_buf(),
+        args,
+        attach_output,
+    };
     let process = Supervised::spawn(&spec).await?;
     record.add_process(process.pid(), process.name());
     Ok(process)
@@ -272,7 +334,8 @@ impl FlagProbes {
         );
         Ok(FlagProbes {
             // etcd probe errors are ignored upstream.
-            etcd_unsafe_no_fsync: etcd_help.is_ok_and(|h| help_mentions_flag(&h, "unsafe-no-fsync")),
+            etcd_unsafe_no_fsync: etcd_help
+                .is_ok_and(|h| help_mentions_flag(&h, "unsafe-no-fsync")),
             // a kube-apiserver probe failure is a start error upstream.
             apiserver_insecure_port: help_mentions_flag(&apiserver_help?, "insecure-port"),
         })
@@ -319,9 +382,18 @@ pub fn apiserver_flags(
         .set("disable-admission-plugins", "ServiceAccount")
         .set("etcd-servers", etcd_url)
         .set("secure-port", secure_port.to_string())
-        .set("service-account-issuer", format!("https://{LOOPBACK}:{secure_port}/"))
-        .set("service-account-key-file", in_cert_dir(files::SERVICE_ACCOUNT_CERT))
-        .set("service-account-signing-key-file", in_cert_dir(files::SERVICE_ACCOUNT_KEY))
+        .set(
+            "service-account-issuer",
+            format!("https://{LOOPBACK}:{secure_port}/"),
+        )
+        .set(
+            "service-account-key-file",
+            in_cert_dir(files::SERVICE_ACCOUNT_CERT),
+        )
+        .set(
+            "service-account-signing-key-file",
+            in_cert_dir(files::SERVICE_ACCOUNT_KEY),
+        )
         .set("service-cluster-ip-range", "10.0.0.0/24");
     if insecure_port {
         flags.set("insecure-port", "0");
@@ -336,7 +408,13 @@ mod tests {
 
     #[test]
     fn etcd_command_line_matches_upstream() {
-        let flags = etcd_flags("http://127.0.0.1:2379", 2380, Path::new("/tmp/k8s_test_framework_1"), true, &BTreeMap::new());
+        let flags = etcd_flags(
+            "http://127.0.0.1:2379",
+            2380,
+            Path::new("/tmp/k8s_test_framework_1"),
+            true,
+            &BTreeMap::new(),
+        );
         assert_eq!(
             flags.render(),
             [
@@ -347,14 +425,26 @@ mod tests {
                 "--unsafe-no-fsync=true",
             ]
         );
-        let without = etcd_flags("http://127.0.0.1:2379", 2380, Path::new("/d"), false, &BTreeMap::new());
+        let without = etcd_flags(
+            "http://127.0.0.1:2379",
+            2380,
+            Path::new("/d"),
+            false,
+            &BTreeMap::new(),
+        );
         assert!(without.get("unsafe-no-fsync").is_none());
     }
 
     #[test]
     fn apiserver_command_line_matches_upstream() {
         let overrides = BTreeMap::from([("v".to_string(), vec!["4".to_string()])]);
-        let flags = apiserver_flags("http://127.0.0.1:2379", 6443, Path::new("/c"), false, &overrides);
+        let flags = apiserver_flags(
+            "http://127.0.0.1:2379",
+            6443,
+            Path::new("/c"),
+            false,
+            &overrides,
+        );
         assert_eq!(
             flags.render(),
             [

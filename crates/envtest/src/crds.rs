@@ -126,10 +126,11 @@ pub fn read_crd_path(path: &Path, error_if_missing: bool) -> Result<Vec<Value>> 
 fn parse_documents(text: &str, file: &Path) -> Result<Vec<Value>> {
     let mut documents = Vec::new();
     for document in serde_yaml_ng::Deserializer::from_str(text) {
-        let value: Value = serde::Deserialize::deserialize(document).map_err(|e| Error::CrdRead {
-            path: file.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let value: Value =
+            serde::Deserialize::deserialize(document).map_err(|e| Error::CrdRead {
+                path: file.to_path_buf(),
+                message: e.to_string(),
+            })?;
         if !value.is_null() {
             documents.push(value);
         }
@@ -178,7 +179,11 @@ pub async fn install(
 ) -> Result<Vec<Value>> {
     let mut installed = Vec::new();
     for crd in crds {
-        installed.push(client.create_or_update_crd(prepare_for_install(crd)).await?);
+        installed.push(
+            client
+                .create_or_update_crd(prepare_for_install(crd))
+                .await?,
+        );
     }
     wait_until_served(client, &installed, options).await?;
     Ok(installed)
@@ -258,10 +263,15 @@ mod tests {
             ),
         )
         .unwrap();
-        let mut gamma: Value = serde_yaml_ng::from_str(&crd_yaml("c.example.com", "Gamma")).unwrap();
+        let mut gamma: Value =
+            serde_yaml_ng::from_str(&crd_yaml("c.example.com", "Gamma")).unwrap();
         std::fs::write(dir.join("c.json"), serde_json::to_string(&gamma).unwrap()).unwrap();
         std::fs::write(dir.join("ignored.txt"), crd_yaml("t.example.com", "Text")).unwrap();
-        std::fs::write(dir.join("nested/deep.yml"), crd_yaml("d.example.com", "Deep")).unwrap();
+        std::fs::write(
+            dir.join("nested/deep.yml"),
+            crd_yaml("d.example.com", "Deep"),
+        )
+        .unwrap();
         // A CRD without a group is dropped.
         std::fs::write(dir.join("nogroup.yml"), crd_yaml("", "Nogroup")).unwrap();
 
@@ -277,20 +287,35 @@ mod tests {
             .iter()
             .map(|c| c["metadata"]["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["gammas.c.example.com", "alphas.a.example.com", "betas.b.example.com"]);
-        assert!(crds[0]["metadata"].get("labels").is_none(), "last occurrence wins");
+        assert_eq!(
+            names,
+            [
+                "gammas.c.example.com",
+                "alphas.a.example.com",
+                "betas.b.example.com"
+            ]
+        );
+        assert!(
+            crds[0]["metadata"].get("labels").is_none(),
+            "last occurrence wins"
+        );
 
         let strict = CrdInstallOptions {
             paths: vec![tmp.path().join("missing")],
             error_if_path_missing: true,
             ..Default::default()
         };
-        assert!(matches!(collect_crds(&strict), Err(Error::CrdPathMissing(_))));
+        assert!(matches!(
+            collect_crds(&strict),
+            Err(Error::CrdPathMissing(_))
+        ));
 
         // A single file path is read too, with the same extension rule.
         let single = read_crd_path(&dir.join("nested/deep.yml"), true).unwrap();
         assert_eq!(single.len(), 1);
-        assert!(read_crd_path(&dir.join("ignored.txt"), true).unwrap().is_empty());
+        assert!(read_crd_path(&dir.join("ignored.txt"), true)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
@@ -300,7 +325,10 @@ mod tests {
             ..Default::default()
         };
         let err = collect_crds(&options).unwrap_err().to_string();
-        assert!(err.contains("expected an apiextensions.k8s.io/v1 CustomResourceDefinition"), "{err}");
+        assert!(
+            err.contains("expected an apiextensions.k8s.io/v1 CustomResourceDefinition"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -309,7 +337,11 @@ mod tests {
         let prepared = prepare_for_install(crd);
         assert!(prepared["spec"].get("conversion").is_none());
         assert!(prepared["metadata"].get("resourceVersion").is_none());
-        let keep = json!({"spec": {"preserveUnknownFields": true, "conversion": {"strategy": "None"}}});
-        assert_eq!(prepare_for_install(keep)["spec"]["conversion"]["strategy"], "None");
+        let keep =
+            json!({"spec": {"preserveUnknownFields": true, "conversion": {"strategy": "None"}}});
+        assert_eq!(
+            prepare_for_install(keep)["spec"]["conversion"]["strategy"],
+            "None"
+        );
     }
 }

@@ -78,11 +78,26 @@ mod tests {
     fn parses_go_duration_forms() {
         assert_eq!(parse_go_duration("60s").unwrap(), Duration::from_secs(60));
         assert_eq!(parse_go_duration("1m30s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_go_duration("1.5h").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_go_duration("300ms").unwrap(), Duration::from_millis(300));
-        assert_eq!(parse_go_duration("2h45m").unwrap(), Duration::from_secs(9900));
-        assert_eq!(parse_go_duration("10us").unwrap(), Duration::from_micros(10));
-        assert_eq!(parse_go_duration("10µs").unwrap(), Duration::from_micros(10));
+        assert_eq!(
+            parse_go_duration("1.5h").unwrap(),
+            Duration::from_secs(5400)
+        );
+        assert_eq!(
+            parse_go_duration("300ms").unwrap(),
+            Duration::from_millis(300)
+        );
+        assert_eq!(
+            parse_go_duration("2h45m").unwrap(),
+            Duration::from_secs(9900)
+        );
+        assert_eq!(
+            parse_go_duration("10us").unwrap(),
+            Duration::from_micros(10)
+        );
+        assert_eq!(
+            parse_go_duration("10µs").unwrap(),
+            Duration::from_micros(10)
+        );
         assert_eq!(parse_go_duration("0").unwrap(), Duration::ZERO);
         assert_eq!(parse_go_duration("+5s").unwrap(), Duration::from_secs(5));
     }

@@ -22,7 +22,9 @@ pub struct EmbeddedServer {
 
 impl std::fmt::Debug for EmbeddedServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedServer").field("url", &self.server.url()).finish_non_exhaustive()
+        f.debug_struct("EmbeddedServer")
+            .field("url", &self.server.url())
+            .finish_non_exhaustive()
     }
 }
 
@@ -44,7 +46,9 @@ impl EmbeddedServer {
         };
         let server = klite_apiserver::start(options)
             .await
-            .map_err(|e| Error::Embedded { message: e.to_string() })?;
+            .map_err(|e| Error::Embedded {
+                message: e.to_string(),
+            })?;
         Ok(EmbeddedServer {
             server,
             certs,

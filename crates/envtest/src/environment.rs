@@ -217,11 +217,18 @@ fn resolve(options: &EnvTestOptions) -> Result<Resolved> {
     };
     Ok(Resolved {
         mode,
-        use_existing_cluster: options
-            .use_existing_cluster
-            .unwrap_or_else(|| env.get("USE_EXISTING_CLUSTER").is_some_and(|v| v.eq_ignore_ascii_case("true"))),
-        start_timeout: timeout(options.start_timeout, "KUBEBUILDER_CONTROLPLANE_START_TIMEOUT")?,
-        stop_timeout: timeout(options.stop_timeout, "KUBEBUILDER_CONTROLPLANE_STOP_TIMEOUT")?,
+        use_existing_cluster: options.use_existing_cluster.unwrap_or_else(|| {
+            env.get("USE_EXISTING_CLUSTER")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        }),
+        start_timeout: timeout(
+            options.start_timeout,
+            "KUBEBUILDER_CONTROLPLANE_START_TIMEOUT",
+        )?,
+        stop_timeout: timeout(
+            options.stop_timeout,
+            "KUBEBUILDER_CONTROLPLANE_STOP_TIMEOUT",
+        )?,
         attach_output: options
             .attach_control_plane_output
             .unwrap_or_else(|| env.get("KUBEBUILDER_ATTACH_CONTROL_PLANE_OUTPUT") == Some("true")),
@@ -301,24 +308,41 @@ impl EnvTest {
                 let server = plane.server_url();
                 let certs = plane.certs.clone();
                 let pids = plane.pids();
-                let dirs = plane.cert_dir().into_iter().chain(plane.etcd_data_dir()).map(Path::to_path_buf).collect();
+                let dirs = plane
+                    .cert_dir()
+                    .into_iter()
+                    .chain(plane.etcd_data_dir())
+                    .map(Path::to_path_buf)
+                    .collect();
                 (Backend::Binaries(plane), server, certs, pids, dirs)
             }
             None => {
                 let embedded = EmbeddedServer::start().await?;
                 let server = embedded.server_url();
                 let certs = embedded.certs.clone();
-                (Backend::Embedded(embedded), server, certs, Vec::new(), Vec::new())
+                (
+                    Backend::Embedded(embedded),
+                    server,
+                    certs,
+                    Vec::new(),
+                    Vec::new(),
+                )
             }
         };
         let mode = match backend {
             Backend::Binaries(_) => RunningMode::Binaries,
             _ => RunningMode::Embedded,
         };
-        let mut running = Running { backend, work_dir: None, _record: record };
+        let mut running = Running {
+            backend,
+            work_dir: None,
+            _record: record,
+        };
         let work_dir = make_work_dir(&mut running._record)?;
         temp_dirs.push(work_dir.path().to_path_buf());
-        let admin = certs.client_ca.issue_client(ADMIN_USER, &[ADMIN_GROUP.to_string()])?;
+        let admin = certs
+            .client_ca
+            .issue_client(ADMIN_USER, &[ADMIN_GROUP.to_string()])?;
         let kubeconfig = kubeconfig::render(&server, &certs.serving_ca.ca().cert_pem, &admin);
         let kubeconfig_path = work_dir.path().join(format!("{ADMIN_USER}.kubecfg"));
         write_private_file(&kubeconfig_path, kubeconfig.as_bytes())?;
@@ -341,7 +365,9 @@ impl EnvTest {
         };
         // From here on, a failure drops `env_test`, which tears everything down.
         let client = ApiClient::from_kubeconfig(&env_test.kubeconfig).await?;
-        client.wait_for_default_namespace(DEFAULT_NAMESPACE_WAIT).await?;
+        client
+            .wait_for_default_namespace(DEFAULT_NAMESPACE_WAIT)
+            .await?;
         env_test.installed_crds = crds::install(&client, crds, &crd_options).await?;
         env_test.start_duration = began.elapsed();
         Ok(env_test)
@@ -411,7 +437,11 @@ impl EnvTest {
             return Err(Error::Stopped);
         }
         let pair = certs.client_ca.issue_client(&user.name, &user.groups)?;
-        Ok(kubeconfig::render(&self.server, &certs.serving_ca.ca().cert_pem, &pair))
+        Ok(kubeconfig::render(
+            &self.server,
+            &certs.serving_ca.ca().cert_pem,
+            &pair,
+        ))
     }
 
     /// Whether [`Self::stop`] has run.
@@ -457,7 +487,9 @@ impl EnvTest {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn make_work_dir(record: &mut RunRecord) -> Result<tempfile::TempDir> {
@@ -499,7 +531,9 @@ async fn find_binaries(options: &EnvTestOptions, quick_fallback: bool) -> Result
     let selector = options.version.as_deref().unwrap_or("");
     let dir = klite_setup_envtest::ensure(selector, &ensure_options)
         .await
-        .map_err(|e| Error::AssetSetup { message: error_chain(&e) })?;
+        .map_err(|e| Error::AssetSetup {
+            message: error_chain(&e),
+        })?;
     binaries::in_directory(&dir, &format!("setup-envtest use {selector}"))
 }
 
@@ -519,7 +553,9 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 fn existing_cluster_kubeconfig(env: &EnvVars) -> Result<String> {
     use kube::config::Kubeconfig;
     let paths: Vec<PathBuf> = match env.non_empty("KUBECONFIG") {
-        Some(list) => std::env::split_paths(list).filter(|p| !p.as_os_str().is_empty()).collect(),
+        Some(list) => std::env::split_paths(list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
         None => env
             .non_empty("HOME")
             .map(|home| vec![Path::new(home).join(".kube").join("config")])
@@ -542,7 +578,11 @@ fn existing_cluster_kubeconfig(env: &EnvVars) -> Result<String> {
     let merged = merged.ok_or_else(|| {
         Error::ExistingCluster(format!(
             "none of {} exists; set KUBECONFIG",
-            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     })?;
     serde_yaml_ng::to_string(&merged).map_err(|e| Error::ExistingCluster(e.to_string()))
@@ -601,7 +641,14 @@ mod tests {
         assert!(r.use_existing_cluster && r.attach_output);
 
         // Attach is `true` exactly, as upstream.
-        assert!(!resolve(&options(&[("KUBEBUILDER_ATTACH_CONTROL_PLANE_OUTPUT", "TRUE")])).unwrap().attach_output);
+        assert!(
+            !resolve(&options(&[(
+                "KUBEBUILDER_ATTACH_CONTROL_PLANE_OUTPUT",
+                "TRUE"
+            )]))
+            .unwrap()
+            .attach_output
+        );
         // Options win over the environment for timeouts.
         let mut o = options(&[("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT", "5s")]);
         o.start_timeout = Some(Duration::from_secs(7));
@@ -610,12 +657,19 @@ mod tests {
 
     #[test]
     fn bad_environment_values_are_reported_by_name() {
-        let err = resolve(&options(&[("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT", "60")])).err().unwrap();
+        let err = resolve(&options(&[(
+            "KUBEBUILDER_CONTROLPLANE_START_TIMEOUT",
+            "60",
+        )]))
+        .err()
+        .unwrap();
         assert_eq!(
             err.to_string(),
             "invalid EnvTest option KUBEBUILDER_CONTROLPLANE_START_TIMEOUT: time: missing unit in duration \"60\""
         );
-        let err = resolve(&options(&[("KLITE_ENVTEST_MODE", "docker")])).err().unwrap();
+        let err = resolve(&options(&[("KLITE_ENVTEST_MODE", "docker")]))
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("KLITE_ENVTEST_MODE"), "{err}");
     }
 

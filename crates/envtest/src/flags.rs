@@ -53,13 +53,11 @@ impl Flags {
 pub fn help_mentions_flag(help: &str, flag: &str) -> bool {
     let needle = format!("--{flag}");
     help.lines().any(|line| {
-        line.trim_start()
-            .strip_prefix(&needle)
-            .is_some_and(|rest| {
-                rest.chars()
-                    .next()
-                    .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
-            })
+        line.trim_start().strip_prefix(&needle).is_some_and(|rest| {
+            rest.chars()
+                .next()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+        })
     })
 }
 
@@ -70,9 +68,14 @@ mod tests {
     #[test]
     fn renders_sorted_and_repeats_multiple_values() {
         let mut flags = Flags::new();
-        flags.set("secure-port", "6443").set("bind-address", "127.0.0.1");
+        flags
+            .set("secure-port", "6443")
+            .set("bind-address", "127.0.0.1");
         let overrides = BTreeMap::from([
-            ("--feature-gates".to_string(), vec!["A=true".into(), "B=false".into()]),
+            (
+                "--feature-gates".to_string(),
+                vec!["A=true".into(), "B=false".into()],
+            ),
             ("bind-address".to_string(), vec!["127.0.0.2".into()]),
         ]);
         flags.apply_overrides(&overrides);
@@ -95,10 +98,16 @@ mod tests {
         assert!(help_mentions_flag(help, "unsafe-no-fsync"));
         assert!(help_mentions_flag(help, "data-dir"));
         assert!(!help_mentions_flag(help, "dat"));
-        assert!(!help_mentions_flag("see --unsafe-no-fsync below", "unsafe-no-fsync"));
+        assert!(!help_mentions_flag(
+            "see --unsafe-no-fsync below",
+            "unsafe-no-fsync"
+        ));
         assert!(!help_mentions_flag("  --insecure-portx", "insecure-port"));
         // `\b` in upstream's regex: a dash ends the word.
         assert!(help_mentions_flag("  --insecure-port-x", "insecure-port"));
-        assert!(help_mentions_flag("  --insecure-port=8080", "insecure-port"));
+        assert!(help_mentions_flag(
+            "  --insecure-port=8080",
+            "insecure-port"
+        ));
     }
 }

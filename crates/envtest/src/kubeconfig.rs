@@ -72,6 +72,9 @@ users:
         // And it is a kubeconfig that a YAML parser reads back to the same values.
         let parsed: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
         assert_eq!(parsed["current-context"], "envtest");
-        assert_eq!(parsed["clusters"][0]["cluster"]["server"], "https://127.0.0.1:34567");
+        assert_eq!(
+            parsed["clusters"][0]["cluster"]["server"],
+            "https://127.0.0.1:34567"
+        );
     }
 }

@@ -224,7 +224,9 @@ mod tests {
         ports.dedup();
         assert_eq!(ports.len(), 20);
         for port in &ports {
-            let path = cache.path().join(format!("kubebuilder-envtest/port-{port}"));
+            let path = cache
+                .path()
+                .join(format!("kubebuilder-envtest/port-{port}"));
             // A second locker (another process, or upstream envtest) cannot take it.
             let other = File::open(&path).unwrap();
             assert!(other.try_lock_exclusive().is_err());

@@ -268,7 +268,9 @@ enum Signal {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn describe_exit(status: ExitStatus) -> String {
@@ -389,10 +391,11 @@ async fn spawn_on_spawner_thread(command: Command) -> std::io::Result<Child> {
 /// Runs `<binary> --help` and returns stdout+stderr, for flag probes. Results are
 /// cached per binary (path, size, mtime) because real kube-apiserver takes a while.
 pub async fn help_text(path: &Path) -> Result<String> {
-    type Cache = Mutex<std::collections::HashMap<(PathBuf, u64, Option<std::time::SystemTime>), String>>;
+    type Cache =
+        Mutex<std::collections::HashMap<(PathBuf, u64, Option<std::time::SystemTime>), String>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
     let key = (path.to_path_buf(), meta.len(), meta.modified().ok());
     let cache = CACHE.get_or_init(Default::default);
     if let Some(text) = lock(cache).get(&key) {

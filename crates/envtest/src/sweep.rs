@@ -243,7 +243,10 @@ mod tests {
         let report = sweep_crashed_runs(lock_dir.path());
         assert_eq!(report.removed_dirs, vec![owned_dir.clone()]);
         assert!(!owned_dir.exists());
-        assert!(foreign_dir.exists(), "only k8s_test_framework_* dirs are removed");
+        assert!(
+            foreign_dir.exists(),
+            "only k8s_test_framework_* dirs are removed"
+        );
         assert!(!path.exists());
     }
 
@@ -281,14 +284,20 @@ mod tests {
             ],
             dirs: vec![],
         };
-        std::fs::write(runs.join("run-1-0.json"), serde_json::to_vec(&contents).unwrap())
-            .unwrap();
+        std::fs::write(
+            runs.join("run-1-0.json"),
+            serde_json::to_vec(&contents).unwrap(),
+        )
+        .unwrap();
         let report = sweep_crashed_runs(lock_dir.path());
         assert_eq!(report.killed.len(), 1);
         assert_eq!(report.killed[0].pid, orphan.id());
         let status = orphan.wait().unwrap();
         assert!(!status.success());
-        assert!(bystander.try_wait().unwrap().is_none(), "bystander must survive");
+        assert!(
+            bystander.try_wait().unwrap().is_none(),
+            "bystander must survive"
+        );
         bystander.kill().unwrap();
         bystander.wait().unwrap();
     }

@@ -24,25 +24,70 @@ async fn starts_serves_crds_and_users_then_stops_without_leftovers() {
 
     assert_eq!(envtest.mode(), RunningMode::Binaries);
     assert!(envtest.server().starts_with("https://127.0.0.1:"));
-    assert_eq!(std::fs::read_to_string(envtest.kubeconfig_path()).unwrap(), envtest.kubeconfig());
+    assert_eq!(
+        std::fs::read_to_string(envtest.kubeconfig_path()).unwrap(),
+        envtest.kubeconfig()
+    );
     let pids = envtest.pids().to_vec();
     assert_eq!(pids.len(), 2);
     assert!(pids.iter().all(|p| process_alive(*p)));
     let temp_dirs = envtest.temp_dirs().to_vec();
-    assert!(temp_dirs.iter().all(|d| d.is_dir() && d.file_name().unwrap().to_string_lossy().starts_with("k8s_test_framework_")));
+    assert!(temp_dirs.iter().all(|d| d.is_dir()
+        && d.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("k8s_test_framework_")));
 
     // CRUD as the admin user.
     let admin = client(envtest.kubeconfig()).await;
-    let created = call(&admin, "POST", "/api/v1/namespaces/default/configmaps", Some(json!({
-        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, "data": {"a": "1"}
-    }))).await.unwrap();
+    let created = call(
+        &admin,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        Some(json!({
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, "data": {"a": "1"}
+        })),
+    )
+    .await
+    .unwrap();
     assert_eq!(created["data"]["a"], "1");
-    let mut fetched = call(&admin, "GET", "/api/v1/namespaces/default/configmaps/cm", None).await.unwrap();
+    let mut fetched = call(
+        &admin,
+        "GET",
+        "/api/v1/namespaces/default/configmaps/cm",
+        None,
+    )
+    .await
+    .unwrap();
     fetched["data"]["a"] = json!("2");
-    let updated = call(&admin, "PUT", "/api/v1/namespaces/default/configmaps/cm", Some(fetched)).await.unwrap();
+    let updated = call(
+        &admin,
+        "PUT",
+        "/api/v1/namespaces/default/configmaps/cm",
+        Some(fetched),
+    )
+    .await
+    .unwrap();
     assert_eq!(updated["data"]["a"], "2");
-    call(&admin, "DELETE", "/api/v1/namespaces/default/configmaps/cm", None).await.unwrap();
-    assert_eq!(call(&admin, "GET", "/api/v1/namespaces/default/configmaps/cm", None).await.unwrap_err(), 404);
+    call(
+        &admin,
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps/cm",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        call(
+            &admin,
+            "GET",
+            "/api/v1/namespaces/default/configmaps/cm",
+            None
+        )
+        .await
+        .unwrap_err(),
+        404
+    );
 
     // The CRD is installed and served.
     assert_eq!(envtest.installed_crds().len(), 1);
@@ -52,12 +97,36 @@ async fn starts_serves_crds_and_users_then_stops_without_leftovers() {
     assert_eq!(widget["spec"]["size"], 3);
 
     // A user without groups is authenticated but not authorized.
-    let restricted = envtest.add_user(&User { name: "jane".into(), groups: vec![] }).await.unwrap();
+    let restricted = envtest
+        .add_user(&User {
+            name: "jane".into(),
+            groups: vec![],
+        })
+        .await
+        .unwrap();
     let jane = client(&restricted).await;
-    assert_eq!(call(&jane, "GET", "/api/v1/namespaces/default/configmaps", None).await.unwrap_err(), 403);
+    assert_eq!(
+        call(&jane, "GET", "/api/v1/namespaces/default/configmaps", None)
+            .await
+            .unwrap_err(),
+        403
+    );
     // …and one in system:masters is.
-    let root = envtest.add_user(&User { name: "root".into(), groups: vec!["system:masters".into()] }).await.unwrap();
-    call(&client(&root).await, "GET", "/api/v1/namespaces/default/configmaps", None).await.unwrap();
+    let root = envtest
+        .add_user(&User {
+            name: "root".into(),
+            groups: vec!["system:masters".into()],
+        })
+        .await
+        .unwrap();
+    call(
+        &client(&root).await,
+        "GET",
+        "/api/v1/namespaces/default/configmaps",
+        None,
+    )
+    .await
+    .unwrap();
 
     envtest.stop().await.unwrap();
     envtest.stop().await.unwrap(); // idempotent
@@ -65,7 +134,15 @@ async fn starts_serves_crds_and_users_then_stops_without_leftovers() {
     for dir in &temp_dirs {
         assert!(!dir.exists(), "{} left behind", dir.display());
     }
-    assert!(matches!(envtest.add_user(&User { name: "late".into(), groups: vec![] }).await, Err(klite_envtest::Error::Stopped)));
+    assert!(matches!(
+        envtest
+            .add_user(&User {
+                name: "late".into(),
+                groups: vec![]
+            })
+            .await,
+        Err(klite_envtest::Error::Stopped)
+    ));
 }
 
 #[tokio::test]
@@ -73,9 +150,15 @@ async fn test_asset_variables_name_each_binary() {
     let scratch = tempfile::tempdir().unwrap();
     let mut env = hermetic_env(scratch.path());
     env.set("TEST_ASSET_ETCD", etcd().to_str().unwrap());
-    env.set("TEST_ASSET_KUBE_APISERVER", kube_apiserver().to_str().unwrap());
+    env.set(
+        "TEST_ASSET_KUBE_APISERVER",
+        kube_apiserver().to_str().unwrap(),
+    );
     // KUBEBUILDER_ASSETS pointing nowhere loses to TEST_ASSET_*.
-    env.set("KUBEBUILDER_ASSETS", scratch.path().join("nowhere").to_str().unwrap());
+    env.set(
+        "KUBEBUILDER_ASSETS",
+        scratch.path().join("nowhere").to_str().unwrap(),
+    );
     let envtest = EnvTest::start(binaries_options(env)).await.unwrap();
     assert_eq!(envtest.mode(), RunningMode::Binaries);
     envtest.stop().await.unwrap();
@@ -85,15 +168,27 @@ async fn test_asset_variables_name_each_binary() {
 async fn missing_binaries_fail_up_front_with_the_variable_named() {
     let scratch = tempfile::tempdir().unwrap();
     let mut env = hermetic_env(scratch.path());
-    env.set("KUBEBUILDER_ASSETS", scratch.path().join("empty").to_str().unwrap());
-    let err = EnvTest::start(binaries_options(env)).await.unwrap_err().to_string();
+    env.set(
+        "KUBEBUILDER_ASSETS",
+        scratch.path().join("empty").to_str().unwrap(),
+    );
+    let err = EnvTest::start(binaries_options(env))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("etcd binary not found at "), "{err}");
     assert!(err.contains("KUBEBUILDER_ASSETS="), "{err}");
 
     // Nothing configured and autoSetup off: says what was tried.
     let env = hermetic_env(scratch.path());
-    let err = EnvTest::start(binaries_options(env)).await.unwrap_err().to_string();
-    assert!(err.contains("control-plane binaries are not available"), "{err}");
+    let err = EnvTest::start(binaries_options(env))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("control-plane binaries are not available"),
+        "{err}"
+    );
     assert!(err.contains("autoSetup is off"), "{err}");
 }
 
@@ -110,14 +205,26 @@ fn a_process_that_cannot_start_is_reported_with_its_output_and_cleaned_up() {
     let mut env = hermetic_env(scratch.path());
     env.set("KUBEBUILDER_ASSETS", assets.to_str().unwrap());
     let mut options = binaries_options(env);
-    options.etcd_flags.insert("no-such-flag".into(), vec!["1".into()]);
-    let err = runtime.block_on(EnvTest::start(options)).unwrap_err().to_string();
+    options
+        .etcd_flags
+        .insert("no-such-flag".into(), vec!["1".into()]);
+    let err = runtime
+        .block_on(EnvTest::start(options))
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("failed to start the controlplane. retried 1 times: timeout waiting for process etcd to start successfully"),
         "{err}"
     );
-    assert!(err.contains("no-such-flag"), "etcd's complaint is part of the message: {err}");
-    let leftovers: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(
+        err.contains("no-such-flag"),
+        "etcd's complaint is part of the message: {err}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
 }
 
@@ -128,17 +235,26 @@ async fn four_control_planes_start_in_parallel_in_one_process() {
     let mut env = hermetic_env(scratch.path());
     env.set("KUBEBUILDER_ASSETS", assets.to_str().unwrap());
     let starts = (0..4).map(|_| EnvTest::start(binaries_options(env.clone())));
-    let envtests: Vec<EnvTest> = futures::future::join_all(starts).await.into_iter().map(Result::unwrap).collect();
+    let envtests: Vec<EnvTest> = futures::future::join_all(starts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     let mut servers: Vec<&str> = envtests.iter().map(EnvTest::server).collect();
     servers.sort_unstable();
     servers.dedup();
     assert_eq!(servers.len(), 4);
     for envtest in &envtests {
         let admin = client(envtest.kubeconfig()).await;
-        call(&admin, "GET", "/api/v1/namespaces/default", None).await.unwrap();
+        call(&admin, "GET", "/api/v1/namespaces/default", None)
+            .await
+            .unwrap();
     }
     let pids: Vec<u32> = envtests.iter().flat_map(|e| e.pids().to_vec()).collect();
-    futures::future::join_all(envtests.iter().map(EnvTest::stop)).await.into_iter().for_each(Result::unwrap);
+    futures::future::join_all(envtests.iter().map(EnvTest::stop))
+        .await
+        .into_iter()
+        .for_each(Result::unwrap);
     assert_processes_exit(&pids, Duration::from_secs(5));
 }
 

@@ -26,26 +26,53 @@ async fn embedded_mode_serves_crds_users_and_the_same_kubeconfig_shape() {
 
     let kubeconfig: serde_yaml_ng::Value = serde_yaml_ng::from_str(envtest.kubeconfig()).unwrap();
     assert_eq!(kubeconfig["current-context"], "envtest");
-    assert_eq!(kubeconfig["clusters"][0]["cluster"]["server"].as_str(), Some(envtest.server()));
+    assert_eq!(
+        kubeconfig["clusters"][0]["cluster"]["server"].as_str(),
+        Some(envtest.server())
+    );
     assert!(kubeconfig["users"][0]["user"]["client-certificate-data"].is_string());
 
     let admin = client(envtest.kubeconfig()).await;
-    call(&admin, "POST", "/api/v1/namespaces/default/configmaps", Some(json!({
-        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}
-    }))).await.unwrap();
+    call(
+        &admin,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        Some(json!({
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}
+        })),
+    )
+    .await
+    .unwrap();
     let widget = call(&admin, "POST", "/apis/example.com/v1/namespaces/default/widgets", Some(json!({
         "apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 1}
     }))).await.unwrap();
     assert_eq!(widget["kind"], "Widget");
 
-    let jane = client(&envtest.add_user(&User { name: "jane".into(), groups: vec![] }).await.unwrap()).await;
-    assert_eq!(call(&jane, "GET", "/api/v1/namespaces/default/configmaps", None).await.unwrap_err(), 403);
+    let jane = client(
+        &envtest
+            .add_user(&User {
+                name: "jane".into(),
+                groups: vec![],
+            })
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        call(&jane, "GET", "/api/v1/namespaces/default/configmaps", None)
+            .await
+            .unwrap_err(),
+        403
+    );
 
     let dirs = envtest.temp_dirs().to_vec();
     envtest.stop().await.unwrap();
     assert!(dirs.iter().all(|d| !d.exists()));
     let server = envtest.server().trim_start_matches("https://").to_string();
-    assert!(std::net::TcpStream::connect(server).is_err(), "the server still accepts connections");
+    assert!(
+        std::net::TcpStream::connect(server).is_err(),
+        "the server still accepts connections"
+    );
 }
 
 #[tokio::test]
@@ -70,7 +97,11 @@ async fn auto_mode_prefers_binaries_when_they_resolve() {
     let assets = asset_dir(scratch.path());
     let mut env = hermetic_env(scratch.path());
     env.set("KUBEBUILDER_ASSETS", assets.to_str().unwrap());
-    let options = EnvTestOptions { mode: Mode::Auto, env, ..EnvTestOptions::default() };
+    let options = EnvTestOptions {
+        mode: Mode::Auto,
+        env,
+        ..EnvTestOptions::default()
+    };
     let envtest = EnvTest::start(options).await.unwrap();
     assert_eq!(envtest.mode(), RunningMode::Binaries);
     assert_eq!(envtest.fallback_reason(), None);
@@ -90,20 +121,43 @@ async fn klite_envtest_mode_overrides_the_option() {
 #[tokio::test]
 async fn use_existing_cluster_installs_crds_into_the_kubeconfigs_cluster() {
     let scratch = tempfile::tempdir().unwrap();
-    let cluster = EnvTest::start(embedded_options(scratch.path())).await.unwrap();
+    let cluster = EnvTest::start(embedded_options(scratch.path()))
+        .await
+        .unwrap();
     let mut env = hermetic_env(scratch.path());
     env.set("USE_EXISTING_CLUSTER", "true");
     env.set("KUBECONFIG", cluster.kubeconfig_path().to_str().unwrap());
     let crd: serde_json::Value = serde_yaml_ng::from_str(widget_crd_yaml()).unwrap();
-    let existing = EnvTest::start(EnvTestOptions { env, crds: vec![crd], ..EnvTestOptions::default() }).await.unwrap();
+    let existing = EnvTest::start(EnvTestOptions {
+        env,
+        crds: vec![crd],
+        ..EnvTestOptions::default()
+    })
+    .await
+    .unwrap();
     assert_eq!(existing.mode(), RunningMode::ExistingCluster);
     assert_eq!(existing.server(), cluster.server());
     let admin = client(existing.kubeconfig()).await;
-    call(&admin, "GET", "/apis/example.com/v1/namespaces/default/widgets", None).await.unwrap();
-    let err = existing.add_user(&User { name: "x".into(), groups: vec![] }).await.unwrap_err();
+    call(
+        &admin,
+        "GET",
+        "/apis/example.com/v1/namespaces/default/widgets",
+        None,
+    )
+    .await
+    .unwrap();
+    let err = existing
+        .add_user(&User {
+            name: "x".into(),
+            groups: vec![],
+        })
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("USE_EXISTING_CLUSTER"), "{err}");
     existing.stop().await.unwrap();
     // Stopping the existing-cluster EnvTest leaves the cluster alone.
-    call(&admin, "GET", "/api/v1/namespaces/default", None).await.unwrap();
+    call(&admin, "GET", "/api/v1/namespaces/default", None)
+        .await
+        .unwrap();
     cluster.stop().await.unwrap();
 }

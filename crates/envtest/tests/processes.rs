@@ -25,17 +25,30 @@ fn spawn_cli(scratch: &Path, assets: &Path) -> (Child, Value) {
     command.env("KUBEBUILDER_ASSETS", assets);
     let mut child = command.spawn().unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad status line {line:?}: {e}"));
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let info: Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad status line {line:?}: {e}"));
     (child, info)
 }
 
 fn pids(info: &Value) -> Vec<u32> {
-    info["pids"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap() as u32).collect()
+    info["pids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_u64().unwrap() as u32)
+        .collect()
 }
 
 fn dirs(info: &Value) -> Vec<PathBuf> {
-    info["tempDirs"].as_array().unwrap().iter().map(|d| PathBuf::from(d.as_str().unwrap())).collect()
+    info["tempDirs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| PathBuf::from(d.as_str().unwrap()))
+        .collect()
 }
 
 #[test]
@@ -53,10 +66,16 @@ fn sigkilled_test_process_leaves_no_etcd_or_apiserver_behind() {
 
     // Its temp dirs are removed by the next start's sweep of crashed runs.
     let leftover = dirs(&info);
-    assert!(leftover.iter().any(|d| d.exists()), "a SIGKILLed process cannot clean up after itself");
+    assert!(
+        leftover.iter().any(|d| d.exists()),
+        "a SIGKILLed process cannot clean up after itself"
+    );
     let lock_dir = scratch.path().join("cache/kubebuilder-envtest");
     let report = klite_envtest::sweep::sweep_crashed_runs(&lock_dir);
-    assert!(leftover.iter().all(|d| !d.exists()), "sweep left {leftover:?}; report {report:?}");
+    assert!(
+        leftover.iter().all(|d| !d.exists()),
+        "sweep left {leftover:?}; report {report:?}"
+    );
 }
 
 #[test]
@@ -71,7 +90,10 @@ fn four_processes_start_control_planes_in_parallel() {
         })
         .collect();
     let mut running: Vec<(Child, Value)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    let mut servers: Vec<String> = running.iter().map(|(_, info)| info["server"].as_str().unwrap().to_string()).collect();
+    let mut servers: Vec<String> = running
+        .iter()
+        .map(|(_, info)| info["server"].as_str().unwrap().to_string())
+        .collect();
     servers.sort();
     servers.dedup();
     assert_eq!(servers.len(), 4, "each process got its own ports");

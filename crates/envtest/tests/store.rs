@@ -22,7 +22,13 @@ fn envtest_archive() -> Vec<u8> {
         header.set_size(script.len() as u64);
         header.set_mode(0o755);
         header.set_cksum();
-        builder.append_data(&mut header, format!("controller-tools/envtest/{name}"), script.as_bytes()).unwrap();
+        builder
+            .append_data(
+                &mut header,
+                format!("controller-tools/envtest/{name}"),
+                script.as_bytes(),
+            )
+            .unwrap();
     };
     add("etcd", &etcd());
     add("kube-apiserver", &kube_apiserver());
@@ -45,8 +51,11 @@ async fn serve_index() -> String {
     );
     tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else { return };
-            let (index, archive, archive_name) = (index.clone(), archive.clone(), archive_name.clone());
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let (index, archive, archive_name) =
+                (index.clone(), archive.clone(), archive_name.clone());
             tokio::spawn(async move {
                 let mut request = Vec::new();
                 let mut buffer = [0u8; 4096];
@@ -65,7 +74,10 @@ async fn serve_index() -> String {
                 } else {
                     ("404 Not Found", b"not found".to_vec())
                 };
-                let head = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                let head = format!(
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = socket.write_all(head.as_bytes()).await;
                 let _ = socket.write_all(&body).await;
             });
@@ -80,15 +92,30 @@ async fn binaries_come_from_a_store_populated_by_klite_setup_envtest() {
     let index = serve_index().await;
     let store = scratch.path().join("store");
     let env = hermetic_env(scratch.path());
-    let args: Vec<String> = ["use", "--index", &index, "--bin-dir", store.to_str().unwrap(), "-p", "path", "1.31.0"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let args: Vec<String> = [
+        "use",
+        "--index",
+        &index,
+        "--bin-dir",
+        store.to_str().unwrap(),
+        "-p",
+        "path",
+        "1.31.0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let (io, stdout, stderr) = klite_setup_envtest::Io::captured(None, env.lookup());
     let code = klite_setup_envtest::run(&args, io).await;
     assert_eq!(code, 0, "setup-envtest failed: {}", stderr.text());
     let host = klite_setup_envtest::Platform::host();
-    assert_eq!(stdout.text(), store.join(format!("k8s/1.31.0-{}-{}", host.os, host.arch)).display().to_string());
+    assert_eq!(
+        stdout.text(),
+        store
+            .join(format!("k8s/1.31.0-{}-{}", host.os, host.arch))
+            .display()
+            .to_string()
+    );
 
     let options = EnvTestOptions {
         mode: Mode::Binaries,
@@ -100,7 +127,14 @@ async fn binaries_come_from_a_store_populated_by_klite_setup_envtest() {
     };
     let envtest = EnvTest::start(options).await.unwrap();
     assert_eq!(envtest.mode(), RunningMode::Binaries);
-    call(&client(envtest.kubeconfig()).await, "GET", "/api/v1/namespaces/default", None).await.unwrap();
+    call(
+        &client(envtest.kubeconfig()).await,
+        "GET",
+        "/api/v1/namespaces/default",
+        None,
+    )
+    .await
+    .unwrap();
     let pids = envtest.pids().to_vec();
     envtest.stop().await.unwrap();
     assert_processes_exit(&pids, std::time::Duration::from_secs(5));
@@ -131,9 +165,16 @@ async fn auto_setup_downloads_into_an_empty_store() {
         ..EnvTestOptions::default()
     };
     let envtest = EnvTest::start(options).await.unwrap();
-    assert_eq!(envtest.mode(), RunningMode::Binaries, "fell back: {:?}", envtest.fallback_reason());
+    assert_eq!(
+        envtest.mode(),
+        RunningMode::Binaries,
+        "fell back: {:?}",
+        envtest.fallback_reason()
+    );
     let host = klite_setup_envtest::Platform::host();
-    assert!(store.join(format!("k8s/1.31.0-{}-{}/etcd", host.os, host.arch)).is_file());
+    assert!(store
+        .join(format!("k8s/1.31.0-{}-{}/etcd", host.os, host.arch))
+        .is_file());
     envtest.stop().await.unwrap();
 }
 
@@ -154,6 +195,9 @@ async fn auto_mode_falls_back_when_the_download_fails() {
     let envtest = EnvTest::start(options).await.unwrap();
     assert_eq!(envtest.mode(), RunningMode::Embedded);
     let reason = envtest.fallback_reason().unwrap();
-    assert!(reason.starts_with("setting up envtest binaries failed:"), "{reason}");
+    assert!(
+        reason.starts_with("setting up envtest binaries failed:"),
+        "{reason}"
+    );
     envtest.stop().await.unwrap();
 }

@@ -13,17 +13,27 @@ use std::process::ExitCode;
 
 use klite_envtest::{EnvTest, EnvTestOptions, Mode};
 
-const USAGE: &str = "usage: klite-envtest [--mode auto|binaries|embedded] [--version SELECTOR] [--crd PATH]...";
+const USAGE: &str =
+    "usage: klite-envtest [--mode auto|binaries|embedded] [--version SELECTOR] [--crd PATH]...";
 
 fn parse_args() -> Result<EnvTestOptions, String> {
     let mut options = EnvTestOptions::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
+        let mut value = |name: &str| {
+            args.next()
+                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+        };
         match arg.as_str() {
-            "--mode" => options.mode = value("--mode")?.parse::<Mode>().map_err(|e| e.to_string())?,
+            "--mode" => {
+                options.mode = value("--mode")?
+                    .parse::<Mode>()
+                    .map_err(|e| e.to_string())?
+            }
             "--version" => options.version = Some(value("--version")?),
-            "--crd" => options.crd_directory_paths.push(PathBuf::from(value("--crd")?)),
+            "--crd" => options
+                .crd_directory_paths
+                .push(PathBuf::from(value("--crd")?)),
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -40,7 +50,10 @@ async fn wait_for_shutdown() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             let _ = stdin_closed.await;
             return;
         };

@@ -11,8 +11,13 @@ use serde_json::Value;
 
 /// Debian's etcd (`apt-get install etcd-server`).
 pub fn etcd() -> PathBuf {
-    let path = PathBuf::from(std::env::var("KLITE_TEST_ETCD").unwrap_or_else(|_| "/usr/bin/etcd".into()));
-    assert!(path.is_file(), "etcd not found at {}: run `apt-get install -y etcd-server` (or set KLITE_TEST_ETCD)", path.display());
+    let path =
+        PathBuf::from(std::env::var("KLITE_TEST_ETCD").unwrap_or_else(|_| "/usr/bin/etcd".into()));
+    assert!(
+        path.is_file(),
+        "etcd not found at {}: run `apt-get install -y etcd-server` (or set KLITE_TEST_ETCD)",
+        path.display()
+    );
     path
 }
 
@@ -26,12 +31,21 @@ pub fn kube_apiserver() -> PathBuf {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "klite-apiserver", "--bin", "klite-kube-apiserver"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "klite-apiserver",
+                "--bin",
+                "klite-kube-apiserver",
+            ])
             .current_dir(&workspace)
             .status()
             .expect("running cargo build for the stand-in kube-apiserver");
         assert!(status.success(), "building klite-kube-apiserver failed");
-        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace.join("target"));
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| workspace.join("target"));
         let path = target.join("debug").join("klite-kube-apiserver");
         assert!(path.is_file(), "{} missing after build", path.display());
         path
@@ -109,17 +123,29 @@ spec:
 /// A client for a kubeconfig.
 pub async fn client(kubeconfig: &str) -> kube::Client {
     let parsed = kube::config::Kubeconfig::from_yaml(kubeconfig).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(parsed, &Default::default()).await.unwrap();
+    let config = kube::Config::from_custom_kubeconfig(parsed, &Default::default())
+        .await
+        .unwrap();
     kube::Client::try_from(config).unwrap()
 }
 
 /// Sends a request; `Ok(body)` or `Err(http status code)`.
-pub async fn call(client: &kube::Client, method: &str, path: &str, body: Option<Value>) -> Result<Value, u16> {
+pub async fn call(
+    client: &kube::Client,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Result<Value, u16> {
     let mut request = http::Request::builder().method(method).uri(path);
     if body.is_some() {
         request = request.header("content-type", "application/json");
     }
-    let request = request.body(body.map(|b| serde_json::to_vec(&b).unwrap()).unwrap_or_default()).unwrap();
+    let request = request
+        .body(
+            body.map(|b| serde_json::to_vec(&b).unwrap())
+                .unwrap_or_default(),
+        )
+        .unwrap();
     match client.request::<Value>(request).await {
         Ok(value) => Ok(value),
         Err(kube::Error::Api(status)) => Err(status.code),
@@ -130,7 +156,9 @@ pub async fn call(client: &kube::Client, method: &str, path: &str, body: Option<
 /// Whether a process exists (and is not a zombie).
 pub fn process_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
         Err(_) => false,
     }
 }
@@ -143,7 +171,10 @@ pub fn assert_processes_exit(pids: &[u32], within: Duration) {
         if alive.is_empty() {
             return;
         }
-        assert!(Instant::now() < deadline, "processes still running: {alive:?}");
+        assert!(
+            Instant::now() < deadline,
+            "processes still running: {alive:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
