@@ -1,5 +1,8 @@
 // Every DynamicResource method and option against the embedded API server.
 
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import {
@@ -10,6 +13,7 @@ import {
   DynamicClient,
   ForbiddenError,
   InvalidError,
+  type KubernetesList,
   type KubernetesObject,
   NotFoundError,
   UnauthorizedError,
@@ -155,7 +159,13 @@ describe('create, get, update, delete', () => {
     for (const [name, tier] of [['a', 'x'], ['b', 'x'], ['c', 'y']]) {
       await cms.create(configMap(name, {}, { tier }), { namespace })
     }
-    await cms.deleteCollection({ namespace, labelSelector: 'tier=x' })
+    const answer = await cms.deleteCollection({ namespace, labelSelector: 'tier=x' })
+    expect(answer.kind).toBe('ConfigMapList')
+    const deleted = (answer as KubernetesList).items
+    expect(deleted.map((item) => [item.kind, item.metadata?.name])).toEqual([
+      ['ConfigMap', 'a'],
+      ['ConfigMap', 'b'],
+    ])
     const left = await cms.list({ namespace, labelSelector: 'tier' })
     expect(left.items.map((item) => item.metadata?.name)).toEqual(['c'])
   })
@@ -454,6 +464,31 @@ describe('credentials and TLS', () => {
     expect(error).toBeInstanceOf(ForbiddenError)
     expect((error as ApiError).code).toBe(403)
     expect((error as Error).message).toMatch(/system:anonymous/)
+  })
+
+  it('runs exec credential plugins for client certificates and tokens', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'klite-exec-'))
+    const field = (name: string) => Buffer.from(new RegExp(`${name}:\\s*(\\S+)`).exec(cluster.kubeconfig)![1], 'base64').toString()
+    const plugin = join(dir, 'plugin.js')
+    writeFileSync(
+      plugin,
+      `const status = process.argv[2] === 'token'
+        ? { token: 'issued-by-plugin' }
+        : { clientCertificateData: ${JSON.stringify(field('client-certificate-data'))}, clientKeyData: ${JSON.stringify(field('client-key-data'))} }
+      process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status }))`,
+    )
+    const execUser = (mode: string) =>
+      withoutUser(cluster.kubeconfig).replace(
+        /^(\s*)user:\s*$/m,
+        (_line, indent: string) =>
+          `${indent}user:\n${indent}  exec:\n${indent}    apiVersion: client.authentication.k8s.io/v1\n${indent}    command: ${process.execPath}\n${indent}    args: [${JSON.stringify(plugin)}, ${mode}]\n${indent}    interactiveMode: Never`,
+      )
+    const viaCertificate = new DynamicClient({ kubeconfig: execUser('cert') })
+    const list = await viaCertificate.resource('v1', 'Namespace').list()
+    expect(list.items.map((item) => item.metadata?.name)).toContain('default')
+    // A token the server does not know: 401 proves the plugin's token was sent (anonymous gets 403).
+    const viaToken = new DynamicClient({ kubeconfig: execUser('token') })
+    await expect(viaToken.resource('v1', 'Namespace').list()).rejects.toBeInstanceOf(UnauthorizedError)
   })
 
   it('reports a server certificate from an unknown CA as a ConnectionError', async () => {
