@@ -3,8 +3,8 @@
 // One process, one embedded EnvTest: klite, @kubernetes/client-node and a bare HTTP/2 client
 // run the same workloads against the same server, interleaved round by round. Then EnvTest
 // start/stop in embedded and binaries mode, and the RSS of processes holding one client.
-// Writes bench/RESULTS.md (or bench/out/RESULTS.quick.md with KLITE_BENCH_QUICK=1) and
-// bench/out/results.json.
+// Writes bench/RESULTS.md and bench/out/results.json (with KLITE_BENCH_QUICK=1 or
+// KLITE_BENCH_SERVER=binaries: bench/out/RESULTS.<variant>.md and results.<variant>.json).
 
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -87,12 +87,25 @@ async function compareClients(clients, list) {
         processUs: median(runs.map((run) => run.cpu.processUs)),
       }
     }
-    results[workload.id] = { title: workload.title, metrics: workload.metrics, values: perClient, requests: workload.requestsPerRound * sizes.rounds, connectionsOpened: connections, cpu, cpuPer: workload.cpuUnit.per }
+    results[workload.id] = {
+      title: workload.title,
+      metrics: workload.metrics,
+      values: perClient,
+      cpu,
+      cpuPer: workload.cpuUnit.per,
+      requests: workload.requestsPerRound * sizes.rounds,
+      connectionsOpened: connections,
+    }
     const rounded = JSON.stringify(perClient, (_, v) => (typeof v === 'number' ? +v.toPrecision(4) : v))
     log(`${workload.title} (${(since(workloadStart) / 1000).toFixed(1)} s): ${rounded}`)
     log(`  CPU µs per ${workload.cpuUnit.per} (JS thread / process): ${JSON.stringify(cpu, (_, v) => (typeof v === 'number' ? Math.round(v) : v))}`)
   }
   return results
+}
+
+/** EnvTest options for a mode; binaries come from `assets` only. */
+function serverOptions(mode, assets) {
+  return mode === 'binaries' ? { mode, binaryAssetsDirectory: assets, autoSetup: false } : { mode }
 }
 
 /** Start-to-ready and stop of `iterations` EnvTests, one after the other. */
@@ -188,7 +201,16 @@ async function main() {
   const info = machine()
   log(`node ${process.version}, ${info.cpus} CPUs (${info.cpuModel}), load ${info.loadAverage}${quick ? ', QUICK mode' : ''}`)
 
-  const env = new klite.EnvTest({ mode: 'embedded' })
+  const assets = process.env.KLITE_BENCH_ASSETS
+  const haveBinaries = Boolean(assets && existsSync(join(assets, 'etcd')) && existsSync(join(assets, 'kube-apiserver')))
+  const serverMode = process.env.KLITE_BENCH_SERVER || 'embedded'
+  if (serverMode !== 'embedded' && serverMode !== 'binaries') throw new Error('KLITE_BENCH_SERVER must be embedded or binaries')
+  if (serverMode === 'binaries' && !haveBinaries) throw new Error('KLITE_BENCH_SERVER=binaries needs etcd and the stand-in kube-apiserver')
+  info.server =
+    serverMode === 'embedded'
+      ? 'embedded EnvTest: klite-apiserver inside the benchmark process'
+      : 'binaries EnvTest: stand-in klite-kube-apiserver and etcd as separate processes'
+  const env = new klite.EnvTest(serverOptions(serverMode, assets))
   const kubeconfig = await env.start()
   let clientResults
   let memoryResults
@@ -198,7 +220,12 @@ async function main() {
     const seeded = await seed(klite, kubeconfig, sizes)
     log(`seeded in ${(since(seedStart) / 1000).toFixed(1)} s`)
     const connection = connectionOf(kubeconfig)
-    const clients = [kliteClient(klite, kubeconfig), clientNodeClient(kubeconfig), rawH1Client(connection), rawH2Client(connection)]
+    const clients = [
+      kliteClient(klite, kubeconfig),
+      clientNodeClient(kubeconfig),
+      rawH1Client(connection, { maxSockets: sizes.concurrency }),
+      rawH2Client(connection),
+    ]
     try {
       clientResults = await compareClients(clients, workloads(sizes, seeded))
     } finally {
@@ -211,15 +238,10 @@ async function main() {
   }
 
   log('EnvTest lifecycle: embedded')
-  const envtest = { embedded: await lifecycle(klite, { mode: 'embedded' }, sizes.embeddedStarts) }
-  const assets = process.env.KLITE_BENCH_ASSETS
-  if (assets && existsSync(join(assets, 'etcd')) && existsSync(join(assets, 'kube-apiserver'))) {
+  const envtest = { embedded: await lifecycle(klite, serverOptions('embedded'), sizes.embeddedStarts) }
+  if (haveBinaries) {
     log('EnvTest lifecycle: binaries (stand-in kube-apiserver + etcd)')
-    envtest.binaries = await lifecycle(
-      klite,
-      { mode: 'binaries', binaryAssetsDirectory: assets, autoSetup: false },
-      sizes.binariesStarts,
-    )
+    envtest.binaries = await lifecycle(klite, serverOptions('binaries', assets), sizes.binariesStarts)
   } else {
     log('EnvTest lifecycle: binaries skipped (no KLITE_BENCH_ASSETS with etcd and kube-apiserver)')
   }
@@ -228,8 +250,10 @@ async function main() {
   const results = { machine: info, sizes, quick, clients: clientResults, envtest, memory: memoryResults }
   const outDir = join(here, 'out')
   mkdirSync(outDir, { recursive: true })
-  writeFileSync(join(outDir, quick ? 'results.quick.json' : 'results.json'), JSON.stringify(results, null, 2) + '\n')
-  const target = quick ? join(outDir, 'RESULTS.quick.md') : join(here, 'RESULTS.md')
+  // Only the default configuration (full sizes, embedded server) replaces bench/RESULTS.md.
+  const variant = quick ? 'quick' : serverMode === 'embedded' ? '' : serverMode
+  const target = variant ? join(outDir, `RESULTS.${variant}.md`) : join(here, 'RESULTS.md')
+  writeFileSync(join(outDir, variant ? `results.${variant}.json` : 'results.json'), JSON.stringify(results, null, 2) + '\n')
   writeFileSync(target, renderResults(results))
   log(`wrote ${target}`)
 }

@@ -92,7 +92,7 @@ export function renderResults({ machine, sizes, quick, clients, envtest, memory 
     quick ? '**QUICK run (KLITE_BENCH_QUICK=1): small sizes, a smoke test — not results.**\n' : '',
     'klite, `@kubernetes/client-node` and two bare clients — the floor: `node:https` with a keep-alive agent (h1) and',
     'one `node:http2` session (h2), `JSON.stringify`/`JSON.parse`, nothing else — ran the same workloads in one Node',
-    'process, against one embedded `EnvTest` (klite-apiserver) started in that process. How it is measured:',
+    'process, against one `EnvTest` control plane (see Server below). How it is measured:',
     '[README.md](README.md#method). What the numbers mean and why klite is behind where it is: [FINDINGS.md](FINDINGS.md).',
     '',
     '## Run',
@@ -103,6 +103,7 @@ export function renderResults({ machine, sizes, quick, clients, envtest, memory 
       (machine.cpus <= 2 ? ' (a shared machine: absolute numbers are noisy, ratios less so)' : ''),
     `- Node ${machine.node}; @kubernetes/client-node ${machine.clientNode}; ${machine.rustc || 'rustc unknown'}` +
       (machine.etcd ? `; ${machine.etcd}` : ''),
+    `- Server: ${machine.server}`,
     `- Rounds per workload: ${sizes.rounds} after a warm-up, clients interleaved (order rotated every round)`,
     '',
     '## Ratios',

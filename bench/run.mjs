@@ -14,6 +14,8 @@
 //   KLITE_BENCH_ADDON=<path.node>  use this addon, build nothing for it
 //   KLITE_BENCH_NO_BUILD=1         build nothing; use bench/out/ as it is
 //   KLITE_BENCH_QUICK=1            small sizes (a smoke test); writes bench/out/RESULTS.quick.md
+//   KLITE_BENCH_SERVER=binaries    run the client workloads against a binaries-mode EnvTest (stand-in
+//                                  kube-apiserver + etcd, out of process); writes bench/out/RESULTS.binaries.md
 //   KLITE_BENCH_NODE=<path>        the Node binary to run the benchmark with
 
 import { spawnSync } from 'node:child_process'

@@ -9,9 +9,18 @@ import { configMapsPath, FIELD_MANAGER } from './common.mjs'
 
 /**
  * `connection`: `{ server, ca, cert, key }` (PEM buffers), e.g. from `connectionOf(kubeconfig)`.
+ * `maxSockets`: at most this many connections (the benchmark's concurrency). Without a cap, Node's
+ * agent opens a new connection whenever a request is issued in the instant between a response's
+ * end and its socket's return to the free list, i.e. constantly under concurrent load.
  */
-export function rawH1Client({ server, ca, cert, key }) {
-  const agent = new https.Agent({ keepAlive: true, ca, cert, key })
+export function rawH1Client({ server, ca, cert, key }, { maxSockets = 64 } = {}) {
+  const agent = new https.Agent({ keepAlive: true, maxSockets, ca, cert, key })
+  let connectionsOpened = 0
+  const createConnection = agent.createConnection
+  agent.createConnection = function countedCreateConnection(...args) {
+    connectionsOpened++
+    return createConnection.apply(this, args)
+  }
   const base = new URL(server)
 
   function send(method, path, body, contentType) {
@@ -43,6 +52,9 @@ export function rawH1Client({ server, ca, cert, key }) {
 
   return {
     name: 'raw-h1',
+    get connectionsOpened() {
+      return connectionsOpened
+    },
     get: (ns, name) => request('GET', `${configMapsPath(ns)}/${encodeURIComponent(name)}`),
     create: (ns, obj) => request('POST', configMapsPath(ns), JSON.stringify(obj), 'application/json'),
     delete: (ns, name) => request('DELETE', `${configMapsPath(ns)}/${encodeURIComponent(name)}`),
