@@ -38,7 +38,11 @@ impl UserInfo {
         if !groups.iter().any(|g| g == "system:authenticated") {
             groups.push("system:authenticated".into());
         }
-        UserInfo { name: name.to_string(), groups, ..Default::default() }
+        UserInfo {
+            name: name.to_string(),
+            groups,
+            ..Default::default()
+        }
     }
 
     /// Is this the anonymous user?
@@ -99,7 +103,9 @@ impl Authenticator {
 
     /// Authenticate the peer certificate chain of a connection.
     pub fn certificate(&self, chain: Option<&[CertificateDer<'static>]>) -> CertIdentity {
-        let Some(chain) = chain.filter(|c| !c.is_empty()) else { return CertIdentity::None };
+        let Some(chain) = chain.filter(|c| !c.is_empty()) else {
+            return CertIdentity::None;
+        };
         if !self.checker.verify(chain) {
             return CertIdentity::Invalid;
         }
@@ -117,8 +123,12 @@ impl Authenticator {
         }
     }
 
-    /// Authenticate a request. `Err(())` = credentials presented and rejected (401).
-    pub fn request(&self, cert: &CertIdentity, authorization: Option<&str>) -> Result<UserInfo, ()> {
+    /// Authenticate a request. `Err(Rejected)` = credentials presented and rejected (401).
+    pub fn request(
+        &self,
+        cert: &CertIdentity,
+        authorization: Option<&str>,
+    ) -> Result<UserInfo, Rejected> {
         if let CertIdentity::Valid(user) = cert {
             return Ok(user.clone());
         }
@@ -127,12 +137,16 @@ impl Authenticator {
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
         match (bearer, cert) {
-            (Some(token), _) => self.tokens.get(token).cloned().ok_or(()),
-            (None, CertIdentity::Invalid) => Err(()),
+            (Some(token), _) => self.tokens.get(token).cloned().ok_or(Rejected),
+            (None, CertIdentity::Invalid) => Err(Rejected),
             (None, _) => Ok(UserInfo::anonymous()),
         }
     }
 }
+
+/// Credentials were presented and rejected (answered with 401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejected;
 
 /// An authorization decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,8 +168,17 @@ pub trait Authorizer: Send + Sync + std::fmt::Debug {
 pub const PUBLIC_PATHS: &[&str] = &["/healthz", "/livez", "/readyz", "/version", "/version/"];
 /// Non-resource paths every authenticated user may GET (system:discovery).
 pub fn is_discovery_path(path: &str) -> bool {
-    matches!(path, "/api" | "/apis" | "/openapi" | "/healthz" | "/livez" | "/readyz" | "/version" | "/version/")
-        || path.starts_with("/api/")
+    matches!(
+        path,
+        "/api"
+            | "/apis"
+            | "/openapi"
+            | "/healthz"
+            | "/livez"
+            | "/readyz"
+            | "/version"
+            | "/version/"
+    ) || path.starts_with("/api/")
         || path.starts_with("/apis/")
         || path.starts_with("/openapi/")
 }
@@ -171,9 +194,14 @@ impl Authorizer for DefaultAuthorizer {
         }
         if !request.is_resource {
             let public = PUBLIC_PATHS.contains(&request.path.as_str())
-                || (request.path.starts_with("/healthz/") || request.path.starts_with("/livez/") || request.path.starts_with("/readyz/"))
+                || (request.path.starts_with("/healthz/")
+                    || request.path.starts_with("/livez/")
+                    || request.path.starts_with("/readyz/"))
                     && user.in_group("system:monitoring");
-            if request.verb == "get" && (public || (user.in_group("system:authenticated") && is_discovery_path(&request.path))) {
+            if request.verb == "get"
+                && (public
+                    || (user.in_group("system:authenticated") && is_discovery_path(&request.path)))
+            {
                 return Decision::Allow(String::new());
             }
             return Decision::Deny(String::new());
@@ -181,8 +209,12 @@ impl Authorizer for DefaultAuthorizer {
         let self_review = request.verb == "create"
             && user.in_group("system:authenticated")
             && ((request.api_group == "authorization.k8s.io"
-                && matches!(request.resource.as_str(), "selfsubjectaccessreviews" | "selfsubjectrulesreviews"))
-                || (request.api_group == "authentication.k8s.io" && request.resource == "selfsubjectreviews"));
+                && matches!(
+                    request.resource.as_str(),
+                    "selfsubjectaccessreviews" | "selfsubjectrulesreviews"
+                ))
+                || (request.api_group == "authentication.k8s.io"
+                    && request.resource == "selfsubjectreviews"));
         if self_review {
             return Decision::Allow(String::new());
         }
@@ -206,5 +238,8 @@ pub fn forbidden_reason(user: &UserInfo, request: &RequestInfo) -> String {
     } else {
         format!("in the namespace {:?}", request.namespace)
     };
-    format!("{who} cannot {} resource {resource:?} in API group {:?} {scope}", request.verb, request.api_group)
+    format!(
+        "{who} cannot {} resource {resource:?} in API group {:?} {scope}",
+        request.verb, request.api_group
+    )
 }

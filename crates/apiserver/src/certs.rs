@@ -38,20 +38,36 @@ impl CertAuthority {
     pub fn generate(common_name: &str) -> Result<Self> {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.distinguished_name.push(DnType::CommonName, common_name);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages =
-            vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment, KeyUsagePurpose::KeyCertSign];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+            KeyUsagePurpose::KeyCertSign,
+        ];
         let cert = params.self_signed(&key)?;
-        Ok(CertAuthority { cert_pem: cert.pem(), issuer: Issuer::new(params, key) })
+        Ok(CertAuthority {
+            cert_pem: cert.pem(),
+            issuer: Issuer::new(params, key),
+        })
     }
 
     /// A CA from existing PEM certificate and key (any key type rcgen can sign with).
     pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self> {
-        let key = KeyPair::from_pem(key_pem).map_err(|e| Error::Pem { what: "CA key", reason: e.to_string() })?;
-        let issuer = Issuer::from_ca_cert_pem(cert_pem, key)
-            .map_err(|e| Error::Pem { what: "CA certificate", reason: e.to_string() })?;
-        Ok(CertAuthority { cert_pem: cert_pem.to_string(), issuer })
+        let key = KeyPair::from_pem(key_pem).map_err(|e| Error::Pem {
+            what: "CA key",
+            reason: e.to_string(),
+        })?;
+        let issuer = Issuer::from_ca_cert_pem(cert_pem, key).map_err(|e| Error::Pem {
+            what: "CA certificate",
+            reason: e.to_string(),
+        })?;
+        Ok(CertAuthority {
+            cert_pem: cert_pem.to_string(),
+            issuer,
+        })
     }
 
     /// The CA certificate in PEM.
@@ -62,12 +78,22 @@ impl CertAuthority {
     /// A serving certificate for the given DNS names / IP addresses.
     pub fn issue_serving(&self, names: &[&str]) -> Result<CertKeyPem> {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
-        let mut params = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
-        params.distinguished_name.push(DnType::CommonName, names.first().copied().unwrap_or("localhost"));
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        let mut params =
+            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+        params.distinguished_name.push(
+            DnType::CommonName,
+            names.first().copied().unwrap_or("localhost"),
+        );
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(CertKeyPem { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+        Ok(CertKeyPem {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
     }
 
     /// A client certificate: CN = user, one `O` per group.
@@ -76,9 +102,14 @@ impl CertAuthority {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.distinguished_name.push(DnType::CommonName, user);
         if groups.len() == 1 {
-            params.distinguished_name.push(DnType::OrganizationName, groups[0]);
+            params
+                .distinguished_name
+                .push(DnType::OrganizationName, groups[0]);
         }
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let cert = params.signed_by(&key, &self.issuer)?;
         let der = if groups.len() > 1 {
@@ -87,7 +118,10 @@ impl CertAuthority {
         } else {
             cert.der().to_vec()
         };
-        Ok(CertKeyPem { cert_pem: pem_encode("CERTIFICATE", &der), key_pem: key.serialize_pem() })
+        Ok(CertKeyPem {
+            cert_pem: pem_encode("CERTIFICATE", &der),
+            key_pem: key.serialize_pem(),
+        })
     }
 }
 
@@ -105,23 +139,41 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
 }
 
 /// Parse all certificates of a PEM bundle.
-pub fn parse_cert_chain(pem: &str, what: &'static str) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>> {
+pub fn parse_cert_chain(
+    pem: &str,
+    what: &'static str,
+) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>> {
     let mut reader = std::io::BufReader::new(pem.as_bytes());
     let certs: Vec<_> = rustls_pemfile::certs(&mut reader)
         .collect::<Result<_, _>>()
-        .map_err(|e| Error::Pem { what, reason: e.to_string() })?;
+        .map_err(|e| Error::Pem {
+            what,
+            reason: e.to_string(),
+        })?;
     if certs.is_empty() {
-        return Err(Error::Pem { what, reason: "no CERTIFICATE block found".into() });
+        return Err(Error::Pem {
+            what,
+            reason: "no CERTIFICATE block found".into(),
+        });
     }
     Ok(certs)
 }
 
 /// Parse a private key (PKCS#8, SEC1 or PKCS#1) from PEM.
-pub fn parse_private_key(pem: &str, what: &'static str) -> Result<rustls_pki_types::PrivateKeyDer<'static>> {
+pub fn parse_private_key(
+    pem: &str,
+    what: &'static str,
+) -> Result<rustls_pki_types::PrivateKeyDer<'static>> {
     let mut reader = std::io::BufReader::new(pem.as_bytes());
     rustls_pemfile::private_key(&mut reader)
-        .map_err(|e| Error::Pem { what, reason: e.to_string() })?
-        .ok_or(Error::Pem { what, reason: "no PRIVATE KEY block found".into() })
+        .map_err(|e| Error::Pem {
+            what,
+            reason: e.to_string(),
+        })?
+        .ok_or(Error::Pem {
+            what,
+            reason: "no PRIVATE KEY block found".into(),
+        })
 }
 
 /// Minimal DER plumbing for the multi-group subject rewrite.
@@ -177,12 +229,20 @@ mod der {
     }
 
     fn bad(reason: &str) -> Error {
-        Error::Pem { what: "generated certificate", reason: reason.to_string() }
+        Error::Pem {
+            what: "generated certificate",
+            reason: reason.to_string(),
+        }
     }
 
     /// Replace the subject of a signed certificate and sign it again.
-    pub(super) fn replace_subject_and_resign(cert: &[u8], subject: &[u8], key: &KeyPair) -> Result<Vec<u8>> {
-        let (_, parsed) = x509_parser::parse_x509_certificate(cert).map_err(|e| bad(&e.to_string()))?;
+    pub(super) fn replace_subject_and_resign(
+        cert: &[u8],
+        subject: &[u8],
+        key: &KeyPair,
+    ) -> Result<Vec<u8>> {
+        let (_, parsed) =
+            x509_parser::parse_x509_certificate(cert).map_err(|e| bad(&e.to_string()))?;
         let old_subject = parsed.tbs_certificate.subject.as_raw();
         let (cert_hdr, _) = header(cert).ok_or_else(|| bad("truncated certificate"))?;
         let tbs_start = cert_hdr;
@@ -197,7 +257,8 @@ mod der {
         new_content.extend_from_slice(&tbs_content[offset + old_subject.len()..]);
         let new_tbs = tlv(0x30, &new_content);
         let after_tbs = tbs_start + tbs_hdr + tbs_len;
-        let (alg_hdr, alg_len) = header(&cert[after_tbs..]).ok_or_else(|| bad("truncated algorithm"))?;
+        let (alg_hdr, alg_len) =
+            header(&cert[after_tbs..]).ok_or_else(|| bad("truncated algorithm"))?;
         let sig_alg = &cert[after_tbs..after_tbs + alg_hdr + alg_len];
         let signature = key.sign(&new_tbs)?;
         let mut bits = vec![0u8];
@@ -213,8 +274,16 @@ mod der {
 pub fn subject_identity(der: &[u8]) -> Option<(String, Vec<String>)> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     let subject = cert.subject();
-    let cn = subject.iter_common_name().next()?.as_str().ok()?.to_string();
-    let groups = subject.iter_organization().filter_map(|o| o.as_str().ok().map(str::to_string)).collect();
+    let cn = subject
+        .iter_common_name()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
+    let groups = subject
+        .iter_organization()
+        .filter_map(|o| o.as_str().ok().map(str::to_string))
+        .collect();
     Some((cn, groups))
 }
 
@@ -225,13 +294,19 @@ mod tests {
     #[test]
     fn client_cert_carries_user_and_every_group() {
         let ca = CertAuthority::generate("test-ca").unwrap();
-        for groups in [vec![], vec!["system:masters"], vec!["devs", "ops", "system:masters"]] {
+        for groups in [
+            vec![],
+            vec!["system:masters"],
+            vec!["devs", "ops", "system:masters"],
+        ] {
             let pair = ca.issue_client("alice", &groups).unwrap();
             let der = parse_cert_chain(&pair.cert_pem, "c").unwrap();
             let (cn, got) = subject_identity(&der[0]).unwrap();
             assert_eq!(cn, "alice");
-            assert_eq!(got, groups.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            assert_eq!(
+                got,
+                groups.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+            );
         }
     }
-
 }

@@ -15,14 +15,21 @@ pub fn condition_true(crd: &Value, ty: &str) -> bool {
     crd.pointer("/status/conditions")
         .and_then(Value::as_array)
         .map(|conds| {
-            conds.iter().any(|c| c.get("type").and_then(Value::as_str) == Some(ty) && c.get("status").and_then(Value::as_str) == Some("True"))
+            conds.iter().any(|c| {
+                c.get("type").and_then(Value::as_str) == Some(ty)
+                    && c.get("status").and_then(Value::as_str) == Some("True")
+            })
         })
         .unwrap_or(false)
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -36,7 +43,10 @@ pub fn resource_defs(crd: &Value) -> Vec<ResourceDef> {
         return Vec::new();
     }
     let group = str_at(crd, "/spec/group");
-    let accepted = crd.pointer("/status/acceptedNames").cloned().unwrap_or(Value::Null);
+    let accepted = crd
+        .pointer("/status/acceptedNames")
+        .cloned()
+        .unwrap_or(Value::Null);
     let plural = str_at(&accepted, "/plural");
     let kind = str_at(&accepted, "/kind");
     if group.is_empty() || plural.is_empty() || kind.is_empty() {
@@ -52,8 +62,13 @@ pub fn resource_defs(crd: &Value) -> Vec<ResourceDef> {
         s => s.to_string(),
     };
     let namespaced = str_at(crd, "/spec/scope") != "Cluster";
-    let terminating = condition_true(crd, "Terminating") || crd.pointer("/metadata/deletionTimestamp").is_some();
-    let versions = crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let terminating =
+        condition_true(crd, "Terminating") || crd.pointer("/metadata/deletionTimestamp").is_some();
+    let versions = crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let storage_version = versions
         .iter()
         .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
@@ -62,20 +77,36 @@ pub fn resource_defs(crd: &Value) -> Vec<ResourceDef> {
         .to_string();
     let hash = storage_version_hash(group, &storage_version, spec_kind);
     let storage_id: Arc<str> = Arc::from(format!("{group}/{plural}"));
-    let preserve_all = crd.pointer("/spec/preserveUnknownFields").and_then(Value::as_bool) == Some(true);
-    let verbs: &[&str] = if terminating { CRD_TERMINATING_VERBS } else { CRD_VERBS };
+    let preserve_all = crd
+        .pointer("/spec/preserveUnknownFields")
+        .and_then(Value::as_bool)
+        == Some(true);
+    let verbs: &[&str] = if terminating {
+        CRD_TERMINATING_VERBS
+    } else {
+        CRD_VERBS
+    };
     let mut defs = Vec::new();
     for v in &versions {
         if v.get("served").and_then(Value::as_bool) != Some(true) {
             continue;
         }
-        let name = v.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let name = v
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let mut subresources = Vec::new();
-        let subs = v.get("subresources").or_else(|| crd.pointer("/spec/subresources"));
+        let subs = v
+            .get("subresources")
+            .or_else(|| crd.pointer("/spec/subresources"));
         let scale = subs.and_then(|s| s.get("scale")).map(|s| ScalePaths {
             spec_replicas: str_at(s, "/specReplicasPath").to_string(),
             status_replicas: str_at(s, "/statusReplicasPath").to_string(),
-            label_selector: s.get("labelSelectorPath").and_then(Value::as_str).map(str::to_string),
+            label_selector: s
+                .get("labelSelectorPath")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         });
         if scale.is_some() {
             subresources.push("scale".to_string());
@@ -137,7 +168,10 @@ pub fn resource_defs(crd: &Value) -> Vec<ResourceDef> {
                     .map(Arc::new),
                 schema,
                 scale,
-                printer_columns: v.get("additionalPrinterColumns").cloned().unwrap_or(json!([])),
+                printer_columns: v
+                    .get("additionalPrinterColumns")
+                    .cloned()
+                    .unwrap_or(json!([])),
                 deprecation_warning,
             })),
             merge_type: std::sync::OnceLock::new(),
@@ -192,7 +226,10 @@ pub fn validate(crd: &Value, old: Option<&Value>, sub: &str) -> Vec<crate::statu
 }
 
 /// Decode check + unknown fields + warnings of a CRD body.
-pub fn decode_check(crd: &Value, old: Option<&Value>) -> Result<(Vec<String>, Vec<String>), crate::status::ApiError> {
+pub fn decode_check(
+    crd: &Value,
+    old: Option<&Value>,
+) -> Result<(Vec<String>, Vec<String>), crate::status::ApiError> {
     let decoded = klite_schema::crd::decode_crd(crd).map_err(|e| {
         crate::status::ApiError::bad_request(format!(
             "CustomResourceDefinition in version \"v1\" cannot be handled as a CustomResourceDefinition: {e}"
@@ -207,11 +244,22 @@ pub fn decode_check(crd: &Value, old: Option<&Value>) -> Result<(Vec<String>, Ve
 
 fn set_condition(crd: &mut Value, ty: &str, status: &str, reason: &str, message: &str) {
     let now = crate::handlers::meta::now();
-    if !crd.pointer("/status/conditions").is_some_and(Value::is_array) {
+    if !crd
+        .pointer("/status/conditions")
+        .is_some_and(Value::is_array)
+    {
         crd["status"]["conditions"] = json!([]);
     }
-    let Some(conds) = crd.pointer_mut("/status/conditions").and_then(Value::as_array_mut) else { return };
-    if let Some(c) = conds.iter_mut().find(|c| c.get("type").and_then(Value::as_str) == Some(ty)) {
+    let Some(conds) = crd
+        .pointer_mut("/status/conditions")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    if let Some(c) = conds
+        .iter_mut()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(ty))
+    {
         if c.get("status").and_then(Value::as_str) != Some(status) {
             c["lastTransitionTime"] = json!(now);
         }
@@ -239,32 +287,54 @@ use std::sync::atomic::Ordering;
 use crate::server::Shared;
 use crate::store::{Change, ObjectKey};
 
-
 fn crd_storage(shared: &Shared) -> Option<Arc<str>> {
-    shared.registry().lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions").map(|d| d.storage_id.clone())
+    shared
+        .registry()
+        .lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+        .map(|d| d.storage_id.clone())
 }
 
 fn all_crds(shared: &Shared) -> Vec<Arc<crate::store::StoredObject>> {
-    let Some(sid) = crd_storage(shared) else { return Vec::new() };
+    let Some(sid) = crd_storage(shared) else {
+        return Vec::new();
+    };
     let prefix = crate::store::object::storage_prefix(&sid, None);
     let mut upper = prefix.clone();
     upper.pop();
     upper.push('\u{1}');
-    shared.store.snapshot().map.range(prefix..upper).map(|(_, o)| o.clone()).collect()
+    shared
+        .store
+        .snapshot()
+        .map
+        .range(prefix..upper)
+        .map(|(_, o)| o.clone())
+        .collect()
 }
 
 fn update_crd(shared: &Arc<Shared>, name: &str, f: impl FnOnce(&mut Value) -> bool) -> bool {
-    let Some(sid) = crd_storage(shared) else { return false };
+    let Some(sid) = crd_storage(shared) else {
+        return false;
+    };
     let key = ObjectKey::new(sid, "", name);
     let result = shared.store.update(&key, |cur| {
-        let Some(cur) = cur else { return Ok(Change::Keep) };
+        let Some(cur) = cur else {
+            return Ok(Change::Keep);
+        };
         let mut v = cur.value.clone();
         if !f(&mut v) {
             return Ok(Change::Keep);
         }
         let deleting = v.pointer("/metadata/deletionTimestamp").is_some();
-        let fins = v.pointer("/metadata/finalizers").and_then(Value::as_array).map(|a| a.len()).unwrap_or(0);
-        Ok(if deleting && fins == 0 { Change::Delete } else { Change::Put(v) })
+        let fins = v
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .map(|a| a.len())
+            .unwrap_or(0);
+        Ok(if deleting && fins == 0 {
+            Change::Delete
+        } else {
+            Change::Put(v)
+        })
     });
     matches!(result, Ok(c) if c.written)
 }
@@ -274,7 +344,10 @@ fn rebuild_registry(shared: &Shared) {
     *shared.registry.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(registry);
 }
 
-fn names_conflict(crd: &Value, others: &[Arc<crate::store::StoredObject>]) -> Option<(&'static str, String)> {
+fn names_conflict(
+    crd: &Value,
+    others: &[Arc<crate::store::StoredObject>],
+) -> Option<(&'static str, String)> {
     let group = str_at(crd, "/spec/group");
     let me = str_at(crd, "/metadata/name");
     let names = crd.pointer("/spec/names").cloned().unwrap_or(Value::Null);
@@ -285,15 +358,26 @@ fn names_conflict(crd: &Value, others: &[Arc<crate::store::StoredObject>]) -> Op
         if str_at(v, "/spec/group") != group || str_at(v, "/metadata/name") == me {
             continue;
         }
-        let acc = v.pointer("/status/acceptedNames").cloned().unwrap_or(Value::Null);
+        let acc = v
+            .pointer("/status/acceptedNames")
+            .cloned()
+            .unwrap_or(Value::Null);
         for key in ["plural", "singular"] {
-            if let Some(s) = acc.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            if let Some(s) = acc
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
                 resource_names.push(s.to_string());
             }
         }
         resource_names.extend(strings(acc.get("shortNames")));
         for key in ["kind", "listKind"] {
-            if let Some(s) = acc.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            if let Some(s) = acc
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
                 kinds.push(s.to_string());
             }
         }
@@ -305,12 +389,28 @@ fn names_conflict(crd: &Value, others: &[Arc<crate::store::StoredObject>]) -> Op
     }
     let singular = str_at(&names, "/singular");
     if !singular.is_empty() && resource_names.iter().any(|n| n == singular) {
-        conflict = Some(("SingularConflict", format!("{singular:?} is already in use")));
+        conflict = Some((
+            "SingularConflict",
+            format!("{singular:?} is already in use"),
+        ));
     }
-    let short: Vec<String> = strings(names.get("shortNames")).into_iter().filter(|s| resource_names.contains(s)).collect();
+    let short: Vec<String> = strings(names.get("shortNames"))
+        .into_iter()
+        .filter(|s| resource_names.contains(s))
+        .collect();
     if !short.is_empty() {
-        let msgs: Vec<String> = short.iter().map(|s| format!("{s:?} is already in use")).collect();
-        conflict = Some(("ShortNamesConflict", if msgs.len() == 1 { msgs[0].clone() } else { format!("[{}]", msgs.join(", ")) }));
+        let msgs: Vec<String> = short
+            .iter()
+            .map(|s| format!("{s:?} is already in use"))
+            .collect();
+        conflict = Some((
+            "ShortNamesConflict",
+            if msgs.len() == 1 {
+                msgs[0].clone()
+            } else {
+                format!("[{}]", msgs.join(", "))
+            },
+        ));
     }
     let kind = str_at(&names, "/kind");
     if kinds.iter().any(|k| k == kind) {
@@ -318,7 +418,10 @@ fn names_conflict(crd: &Value, others: &[Arc<crate::store::StoredObject>]) -> Op
     }
     let list_kind = str_at(&names, "/listKind");
     if !list_kind.is_empty() && kinds.iter().any(|k| k == list_kind) {
-        conflict = Some(("ListKindConflict", format!("{list_kind:?} is already in use")));
+        conflict = Some((
+            "ListKindConflict",
+            format!("{list_kind:?} is already in use"),
+        ));
     }
     conflict
 }
@@ -339,7 +442,9 @@ fn accepted_from_spec(crd: &Value) -> Value {
 /// and refresh the registry. Re-entrant calls mark work and return.
 pub(crate) fn reconcile(shared: &Arc<Shared>) {
     shared.crd_dirty.store(true, Ordering::SeqCst);
-    let Ok(_guard) = shared.crd_lock.try_lock() else { return };
+    let Ok(_guard) = shared.crd_lock.try_lock() else {
+        return;
+    };
     let mut rounds = 0;
     while shared.crd_dirty.swap(false, Ordering::SeqCst) && rounds < 16 {
         rounds += 1;
@@ -349,7 +454,10 @@ pub(crate) fn reconcile(shared: &Arc<Shared>) {
             let name = crd.name().to_string();
             let v = &crd.value;
             let deleting = v.pointer("/metadata/deletionTimestamp").is_some();
-            let accepted = v.pointer("/status/acceptedNames").cloned().unwrap_or(Value::Null);
+            let accepted = v
+                .pointer("/status/acceptedNames")
+                .cloned()
+                .unwrap_or(Value::Null);
             let wanted = accepted_from_spec(v);
             if !deleting && accepted != wanted {
                 let conflict = names_conflict(v, &crds);
@@ -357,17 +465,41 @@ pub(crate) fn reconcile(shared: &Arc<Shared>) {
                     match &conflict {
                         None => {
                             c["status"]["acceptedNames"] = wanted.clone();
-                            set_condition(c, "NamesAccepted", "True", "NoConflicts", "no conflicts found");
+                            set_condition(
+                                c,
+                                "NamesAccepted",
+                                "True",
+                                "NoConflicts",
+                                "no conflicts found",
+                            );
                             if !condition_true(c, "Established") {
-                                set_condition(c, "Established", "False", "Installing", "the initial names have been accepted");
+                                set_condition(
+                                    c,
+                                    "Established",
+                                    "False",
+                                    "Installing",
+                                    "the initial names have been accepted",
+                                );
                             }
                         }
                         Some((reason, message)) => {
                             set_condition(c, "NamesAccepted", "False", reason, message);
-                            if !c.pointer("/status/conditions").and_then(Value::as_array).is_some_and(|a| {
-                                a.iter().any(|x| x.get("type").and_then(Value::as_str) == Some("Established"))
-                            }) {
-                                set_condition(c, "Established", "False", "NotAccepted", "not all names are accepted");
+                            if !c
+                                .pointer("/status/conditions")
+                                .and_then(Value::as_array)
+                                .is_some_and(|a| {
+                                    a.iter().any(|x| {
+                                        x.get("type").and_then(Value::as_str) == Some("Established")
+                                    })
+                                })
+                            {
+                                set_condition(
+                                    c,
+                                    "Established",
+                                    "False",
+                                    "NotAccepted",
+                                    "not all names are accepted",
+                                );
                             }
                         }
                     }
@@ -375,12 +507,25 @@ pub(crate) fn reconcile(shared: &Arc<Shared>) {
                 });
                 rebuild_registry(shared);
             }
-            let current = shared.store.get(&ObjectKey::new(crd_storage(shared).unwrap_or_else(|| Arc::from("")), "", &name));
+            let current = shared.store.get(&ObjectKey::new(
+                crd_storage(shared).unwrap_or_else(|| Arc::from("")),
+                "",
+                &name,
+            ));
             if let Some(cur) = current {
                 let v = &cur.value;
-                if condition_true(v, "NamesAccepted") && !condition_true(v, "Established") && !deleting {
+                if condition_true(v, "NamesAccepted")
+                    && !condition_true(v, "Established")
+                    && !deleting
+                {
                     update_crd(shared, &name, |c| {
-                        set_condition(c, "Established", "True", "InitialNamesAccepted", "the initial names have been accepted");
+                        set_condition(
+                            c,
+                            "Established",
+                            "True",
+                            "InitialNamesAccepted",
+                            "the initial names have been accepted",
+                        );
                         true
                     });
                     rebuild_registry(shared);
@@ -405,7 +550,13 @@ fn finalize_crd(shared: &Arc<Shared>, name: &str, crd: &Value) {
     let ever_established = condition_true(crd, "Established");
     if !ever_established {
         update_crd(shared, name, |c| {
-            set_condition(c, "Terminating", "False", "NeverEstablished", "resource was never established");
+            set_condition(
+                c,
+                "Terminating",
+                "False",
+                "NeverEstablished",
+                "resource was never established",
+            );
             remove_cleanup_finalizer(c);
             true
         });
@@ -414,10 +565,20 @@ fn finalize_crd(shared: &Arc<Shared>, name: &str, crd: &Value) {
     let in_progress = crd
         .pointer("/status/conditions")
         .and_then(Value::as_array)
-        .is_some_and(|a| a.iter().any(|c| c.get("reason").and_then(Value::as_str) == Some("InstanceDeletionInProgress")));
+        .is_some_and(|a| {
+            a.iter().any(|c| {
+                c.get("reason").and_then(Value::as_str) == Some("InstanceDeletionInProgress")
+            })
+        });
     if !in_progress {
         update_crd(shared, name, |c| {
-            set_condition(c, "Terminating", "True", "InstanceDeletionInProgress", "CustomResource deletion is in progress");
+            set_condition(
+                c,
+                "Terminating",
+                "True",
+                "InstanceDeletionInProgress",
+                "CustomResource deletion is in progress",
+            );
             true
         });
         rebuild_registry(shared);
@@ -426,9 +587,19 @@ fn finalize_crd(shared: &Arc<Shared>, name: &str, crd: &Value) {
     let plural = str_at(crd, "/status/acceptedNames/plural");
     let registry = shared.registry();
     let storage_id = format!("{group}/{plural}");
-    let Some(def) = registry.resources_of_storage(&storage_id).into_iter().next() else {
+    let Some(def) = registry
+        .resources_of_storage(&storage_id)
+        .into_iter()
+        .next()
+    else {
         update_crd(shared, name, |c| {
-            set_condition(c, "Terminating", "False", "InstanceDeletionCompleted", "removed all instances");
+            set_condition(
+                c,
+                "Terminating",
+                "False",
+                "InstanceDeletionCompleted",
+                "removed all instances",
+            );
             remove_cleanup_finalizer(c);
             true
         });
@@ -437,7 +608,13 @@ fn finalize_crd(shared: &Arc<Shared>, name: &str, crd: &Value) {
     let remaining = crate::handlers::write::delete_all_of_storage(shared, &def);
     if remaining == 0 {
         update_crd(shared, name, |c| {
-            set_condition(c, "Terminating", "False", "InstanceDeletionCompleted", "removed all instances");
+            set_condition(
+                c,
+                "Terminating",
+                "False",
+                "InstanceDeletionCompleted",
+                "removed all instances",
+            );
             remove_cleanup_finalizer(c);
             true
         });
@@ -456,7 +633,10 @@ fn finalize_crd(shared: &Arc<Shared>, name: &str, crd: &Value) {
 }
 
 fn remove_cleanup_finalizer(crd: &mut Value) {
-    if let Some(fins) = crd.pointer_mut("/metadata/finalizers").and_then(Value::as_array_mut) {
+    if let Some(fins) = crd
+        .pointer_mut("/metadata/finalizers")
+        .and_then(Value::as_array_mut)
+    {
         fins.retain(|f| f != CLEANUP_FINALIZER);
         if fins.is_empty() {
             if let Some(m) = crd.get_mut("metadata").and_then(Value::as_object_mut) {

@@ -8,7 +8,9 @@ use crate::status::FieldIssue;
 
 /// Prune unknown fields of a custom resource; returns their paths (sorted).
 pub fn prune(def: &ResourceDef, obj: &mut Value) -> Vec<String> {
-    let Some(custom) = &def.custom else { return Vec::new() };
+    let Some(custom) = &def.custom else {
+        return Vec::new();
+    };
     let mut unknown = Vec::new();
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         let keys: Vec<String> = meta.keys().cloned().collect();
@@ -31,13 +33,21 @@ pub fn prune(def: &ResourceDef, obj: &mut Value) -> Vec<String> {
 
 /// Default and validate a custom resource against its version's schema.
 pub fn validate(def: &ResourceDef, obj: &mut Value, old: Option<&Value>) -> Vec<FieldIssue> {
-    let Some(custom) = &def.custom else { return Vec::new() };
+    let Some(custom) = &def.custom else {
+        return Vec::new();
+    };
     let mut issues = Vec::new();
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind != def.kind {
-        issues.push(FieldIssue::invalid("kind", &json!(kind), &format!("must be {}", def.kind)));
+        issues.push(FieldIssue::invalid(
+            "kind",
+            &json!(kind),
+            &format!("must be {}", def.kind),
+        ));
     }
-    let Some(schema) = &custom.structural else { return issues };
+    let Some(schema) = &custom.structural else {
+        return issues;
+    };
     schema.apply_defaults(obj);
     let errors = match old {
         Some(old) => {
@@ -58,10 +68,18 @@ pub fn validate(def: &ResourceDef, obj: &mut Value, old: Option<&Value>) -> Vec<
             match cur {
                 None | Some(Value::Null) => {}
                 Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v < 0) => {
-                    issues.push(FieldIssue::invalid(path, &Value::Number(n.clone()), "should be a non-negative integer"));
+                    issues.push(FieldIssue::invalid(
+                        path,
+                        &Value::Number(n.clone()),
+                        "should be a non-negative integer",
+                    ));
                 }
                 Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v > i64::from(i32::MAX)) => {
-                    issues.push(FieldIssue::invalid(path, &Value::Number(n.clone()), "should be less than or equal to 2147483647"));
+                    issues.push(FieldIssue::invalid(
+                        path,
+                        &Value::Number(n.clone()),
+                        "should be less than or equal to 2147483647",
+                    ));
                 }
                 _ => {}
             }

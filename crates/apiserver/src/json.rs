@@ -73,12 +73,22 @@ pub fn encode_object(value: &Value) -> (Vec<u8>, usize) {
         }
     }
     let rest_keys: Vec<&String> = {
-        let mut keys: Vec<&String> =
-            obj.keys().filter(|k| !matches!(k.as_str(), "kind" | "apiVersion" | "metadata" | "spec" | "status")).collect();
+        let mut keys: Vec<&String> = obj
+            .keys()
+            .filter(|k| {
+                !matches!(
+                    k.as_str(),
+                    "kind" | "apiVersion" | "metadata" | "spec" | "status"
+                )
+            })
+            .collect();
         keys.sort();
         keys
     };
-    let has_rest = obj.contains_key("metadata") || !rest_keys.is_empty() || obj.contains_key("spec") || obj.contains_key("status");
+    let has_rest = obj.contains_key("metadata")
+        || !rest_keys.is_empty()
+        || obj.contains_key("spec")
+        || obj.contains_key("status");
     let mut rest_offset = out.len();
     if has_rest && !first {
         out.push(b',');
@@ -135,13 +145,17 @@ mod tests {
             r#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"n","uid":"u","labels":{"x":"y"}},"data":{"a":"b"}}"#
         );
         let item = format!("{{{}", std::str::from_utf8(&bytes[off..]).unwrap());
-        assert_eq!(item, r#"{"metadata":{"name":"n","uid":"u","labels":{"x":"y"}},"data":{"a":"b"}}"#);
+        assert_eq!(
+            item,
+            r#"{"metadata":{"name":"n","uid":"u","labels":{"x":"y"}},"data":{"a":"b"}}"#
+        );
         assert_eq!(serde_json::from_str::<Value>(&s).unwrap(), v);
     }
 
     #[test]
     fn spec_and_status_come_last() {
-        let v = json!({"kind":"Pod","apiVersion":"v1","metadata":{},"status":{},"spec":{},"zeta":1});
+        let v =
+            json!({"kind":"Pod","apiVersion":"v1","metadata":{},"status":{},"spec":{},"zeta":1});
         let (bytes, _) = encode_object(&v);
         assert_eq!(
             String::from_utf8(bytes).unwrap(),

@@ -68,7 +68,16 @@ pub struct BuiltinKind {
 }
 
 /// Full verb set for ordinary storage, sorted as discovery prints it.
-pub const FULL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+pub const FULL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 const BASE: BuiltinKind = BuiltinKind {
     group: "",
@@ -259,7 +268,11 @@ pub const BUILTIN_KINDS: &[BuiltinKind] = &[
         kind: "ServiceAccount",
         short_names: &["sa"],
         returns_deleted_object: true,
-        top_level_fields: &["secrets", "imagePullSecrets", "automountServiceAccountToken"],
+        top_level_fields: &[
+            "secrets",
+            "imagePullSecrets",
+            "automountServiceAccountToken",
+        ],
         ..BASE
     },
     BuiltinKind {
@@ -403,14 +416,67 @@ pub const BUILTIN_KINDS: &[BuiltinKind] = &[
         ..BASE
     },
     // ---- coordination.k8s.io/v1
-    BuiltinKind { group: "coordination.k8s.io", resource: "leases", singular: "lease", kind: "Lease", ..BASE },
+    BuiltinKind {
+        group: "coordination.k8s.io",
+        resource: "leases",
+        singular: "lease",
+        kind: "Lease",
+        ..BASE
+    },
     // ---- review APIs (create-only, nothing stored; served by crate::reviews)
-    BuiltinKind { group: "authentication.k8s.io", resource: "selfsubjectreviews", singular: "selfsubjectreview", kind: "SelfSubjectReview", namespaced: false, verbs: CREATE_ONLY, ..BASE },
-    BuiltinKind { group: "authentication.k8s.io", resource: "tokenreviews", singular: "tokenreview", kind: "TokenReview", namespaced: false, verbs: CREATE_ONLY, ..BASE },
-    BuiltinKind { group: "authorization.k8s.io", resource: "localsubjectaccessreviews", singular: "localsubjectaccessreview", kind: "LocalSubjectAccessReview", verbs: CREATE_ONLY, ..BASE },
-    BuiltinKind { group: "authorization.k8s.io", resource: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview", namespaced: false, verbs: CREATE_ONLY, ..BASE },
-    BuiltinKind { group: "authorization.k8s.io", resource: "selfsubjectrulesreviews", singular: "selfsubjectrulesreview", kind: "SelfSubjectRulesReview", namespaced: false, verbs: CREATE_ONLY, ..BASE },
-    BuiltinKind { group: "authorization.k8s.io", resource: "subjectaccessreviews", singular: "subjectaccessreview", kind: "SubjectAccessReview", namespaced: false, verbs: CREATE_ONLY, ..BASE },
+    BuiltinKind {
+        group: "authentication.k8s.io",
+        resource: "selfsubjectreviews",
+        singular: "selfsubjectreview",
+        kind: "SelfSubjectReview",
+        namespaced: false,
+        verbs: CREATE_ONLY,
+        ..BASE
+    },
+    BuiltinKind {
+        group: "authentication.k8s.io",
+        resource: "tokenreviews",
+        singular: "tokenreview",
+        kind: "TokenReview",
+        namespaced: false,
+        verbs: CREATE_ONLY,
+        ..BASE
+    },
+    BuiltinKind {
+        group: "authorization.k8s.io",
+        resource: "localsubjectaccessreviews",
+        singular: "localsubjectaccessreview",
+        kind: "LocalSubjectAccessReview",
+        verbs: CREATE_ONLY,
+        ..BASE
+    },
+    BuiltinKind {
+        group: "authorization.k8s.io",
+        resource: "selfsubjectaccessreviews",
+        singular: "selfsubjectaccessreview",
+        kind: "SelfSubjectAccessReview",
+        namespaced: false,
+        verbs: CREATE_ONLY,
+        ..BASE
+    },
+    BuiltinKind {
+        group: "authorization.k8s.io",
+        resource: "selfsubjectrulesreviews",
+        singular: "selfsubjectrulesreview",
+        kind: "SelfSubjectRulesReview",
+        namespaced: false,
+        verbs: CREATE_ONLY,
+        ..BASE
+    },
+    BuiltinKind {
+        group: "authorization.k8s.io",
+        resource: "subjectaccessreviews",
+        singular: "subjectaccessreview",
+        kind: "SubjectAccessReview",
+        namespaced: false,
+        verbs: CREATE_ONLY,
+        ..BASE
+    },
     // ---- events.k8s.io/v1
     BuiltinKind {
         group: "events.k8s.io",
@@ -614,7 +680,12 @@ mod tests {
     fn table_has_unique_group_resource_pairs() {
         let mut seen = std::collections::HashSet::new();
         for k in BUILTIN_KINDS {
-            assert!(seen.insert((k.group, k.resource)), "duplicate {}/{}", k.group, k.resource);
+            assert!(
+                seen.insert((k.group, k.resource)),
+                "duplicate {}/{}",
+                k.group,
+                k.resource
+            );
         }
     }
 }

@@ -10,7 +10,9 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::handlers::meta::{meta_mut, meta_str};
-use crate::handlers::write::{self, do_create, do_update, report_unknown, write_options, WriteOptions};
+use crate::handlers::write::{
+    self, do_create, do_update, report_unknown, write_options, WriteOptions,
+};
 use crate::handlers::{Ctx, Reply};
 use crate::registry::ResourceDef;
 use crate::status::{ApiError, FieldIssue, StatusCause, StatusDetails};
@@ -66,24 +68,39 @@ fn patch_invalid(issue: FieldIssue) -> ApiError {
 pub fn merge_error(e: &klite_merge::Error) -> ApiError {
     let s = e.status();
     let mut err = ApiError::new(s.code, s.reason.unwrap_or(""), s.message);
-    err.details = s.details.map(|causes| StatusDetails {
-        causes: causes
-            .into_iter()
-            .map(|c| StatusCause { reason: c.reason.to_string(), message: c.message, field: c.field })
-            .collect(),
-        ..Default::default()
+    err.details = s.details.map(|causes| {
+        Box::new(StatusDetails {
+            causes: causes
+                .into_iter()
+                .map(|c| StatusCause {
+                    reason: c.reason.to_string(),
+                    message: c.message,
+                    field: c.field,
+                })
+                .collect(),
+            ..Default::default()
+        })
     });
     err
 }
 
 /// Handle PATCH.
-pub fn patch(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str, name: &str, sub: &str) -> Result<Reply, ApiError> {
+pub fn patch(
+    ctx: &mut Ctx,
+    def: &Arc<ResourceDef>,
+    ns: &str,
+    name: &str,
+    sub: &str,
+) -> Result<Reply, ApiError> {
     let ty = patch_type(ctx, def)?;
     let mut opts = write_options(ctx, "PatchOptions")?;
     let force = match ctx.query.get("force") {
         Some(f) if ty != PatchType::Apply => {
             let _ = f;
-            return Err(patch_invalid(FieldIssue::forbidden("force", "may not be specified for non-apply patch")));
+            return Err(patch_invalid(FieldIssue::forbidden(
+                "force",
+                "may not be specified for non-apply patch",
+            )));
         }
         Some(f) => crate::request_info::parse_bool(f).unwrap_or(false),
         None => false,
@@ -122,9 +139,16 @@ pub fn patch(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str, name: &str, sub: &
         if !patched.is_object() {
             return Err(ApiError::generic_unprocessable());
         }
-        let patch_rv = patch_value.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("");
+        let patch_rv = patch_value
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if !patch_rv.is_empty() && patch_rv != meta_str(old, "resourceVersion") {
-            return Err(ApiError::stale_resource_version(&def.group, &def.resource, name));
+            return Err(ApiError::stale_resource_version(
+                &def.group,
+                &def.resource,
+                name,
+            ));
         }
         if meta_str(&patched, "name") != name {
             return Err(ApiError::bad_request(format!(
@@ -153,15 +177,24 @@ fn apply(
     opts: &WriteOptions,
 ) -> Result<Reply, ApiError> {
     if ctx.query.get("fieldManager").is_none_or(str::is_empty) {
-        return Err(patch_invalid(FieldIssue::required("fieldManager", "is required for apply patch")));
+        return Err(patch_invalid(FieldIssue::required(
+            "fieldManager",
+            "is required for apply patch",
+        )));
     }
-    let mut config: Value =
-        serde_yaml_ng::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    let mut config: Value = serde_yaml_ng::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
     if !config.is_object() {
-        return Err(ApiError::bad_request("error decoding YAML: apply patch must be an object"));
+        return Err(ApiError::bad_request(
+            "error decoding YAML: apply patch must be an object",
+        ));
     }
     let expected = def.api_version();
-    let given = config.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+    let given = config
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if given != expected {
         return Err(ApiError::bad_request(format!(
             "Incorrect version specified in apply patch. Specified patch version: {given}, expected: {expected}"
@@ -190,7 +223,8 @@ fn apply(
     report_unknown(ctx, def, &unknown, opts)?;
     let merge_ty = def.merge_type();
     let subresource = if sub.is_empty() { None } else { Some(sub) };
-    let reset = klite_merge::apply::reset_fields(&def.group, &def.kind, subresource, def.has_status());
+    let reset =
+        klite_merge::apply::reset_fields(&def.group, &def.kind, subresource, def.has_status());
     let manager = opts.field_manager.clone();
     let run = |live: Option<&Value>| -> Result<Value, ApiError> {
         let live = live.map(|l| {
@@ -213,7 +247,11 @@ fn apply(
     };
     let key = ObjectKey::new(def.storage_id.clone(), ns, name);
     if sub.is_empty() && ctx.shared.store.get(&key).is_none() {
-        if config.pointer("/metadata/uid").and_then(Value::as_str).is_some_and(|u| !u.is_empty()) {
+        if config
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .is_some_and(|u| !u.is_empty())
+        {
             let uid = meta_str(&config, "uid").to_string();
             return Err(ApiError::conflict(
                 &def.group,

@@ -12,7 +12,16 @@ use sha2::{Digest, Sha256};
 use crate::kinds::{self, BuiltinKind, GenerationPolicy, NameRule, BUILTIN_KINDS, FULL_VERBS};
 
 /// CRD verbs, in the literal (unsorted) order apiextensions prints them.
-pub const CRD_VERBS: &[&str] = &["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"];
+pub const CRD_VERBS: &[&str] = &[
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "create",
+    "update",
+    "watch",
+];
 /// CRD verbs while the CRD is terminating.
 pub const CRD_TERMINATING_VERBS: &[&str] = &["delete", "deletecollection", "get", "list", "watch"];
 
@@ -128,7 +137,9 @@ impl ResourceDef {
             .get_or_init(|| {
                 let ty = match &self.custom {
                     Some(c) => match &c.schema {
-                        Some(schema) if !c.preserve_unknown_fields => klite_merge::types::from_openapi_schema(schema),
+                        Some(schema) if !c.preserve_unknown_fields => {
+                            klite_merge::types::from_openapi_schema(schema)
+                        }
                         _ => klite_merge::types::TypeRef::deduced(),
                     },
                     None => klite_merge::types::builtin(&self.group, &self.version, &self.kind)
@@ -145,7 +156,11 @@ impl ResourceDef {
     }
 
     fn from_builtin(k: &BuiltinKind) -> Self {
-        let verbs: &[&str] = if k.verbs.is_empty() { FULL_VERBS } else { k.verbs };
+        let verbs: &[&str] = if k.verbs.is_empty() {
+            FULL_VERBS
+        } else {
+            k.verbs
+        };
         ResourceDef {
             group: k.group.into(),
             version: k.version.into(),
@@ -229,7 +244,10 @@ pub struct Registry {
 impl Registry {
     /// Build from the built-in table plus the given CRD objects.
     pub fn build(crds: &[Arc<crate::store::StoredObject>]) -> Self {
-        let mut defs: Vec<ResourceDef> = BUILTIN_KINDS.iter().map(ResourceDef::from_builtin).collect();
+        let mut defs: Vec<ResourceDef> = BUILTIN_KINDS
+            .iter()
+            .map(ResourceDef::from_builtin)
+            .collect();
         for crd in crds {
             defs.extend(crate::crd::resource_defs(&crd.value));
         }
@@ -244,8 +262,14 @@ impl Registry {
                     versions.push(def.version.clone());
                 }
             }
-            reg.by_group_version.entry((def.group.clone(), def.version.clone())).or_default().push(def.clone());
-            reg.resources.insert((def.group.clone(), def.version.clone(), def.resource.clone()), def);
+            reg.by_group_version
+                .entry((def.group.clone(), def.version.clone()))
+                .or_default()
+                .push(def.clone());
+            reg.resources.insert(
+                (def.group.clone(), def.version.clone(), def.resource.clone()),
+                def,
+            );
         }
         for list in reg.by_group_version.values_mut() {
             list.sort_by(|a, b| a.resource.cmp(&b.resource));
@@ -255,13 +279,25 @@ impl Registry {
             .filter(|(g, _)| !g.is_empty())
             .map(|(name, mut versions)| {
                 versions.sort_by_key(|v| version_rank(v));
-                GroupEntry { priority: kinds::group_priority(&name), name, versions }
+                GroupEntry {
+                    priority: kinds::group_priority(&name),
+                    name,
+                    versions,
+                }
             })
             .collect();
         groups.sort_by(|a, b| {
             b.priority.cmp(&a.priority).then_with(|| {
-                let an = format!("{}.{}", a.versions.first().map(String::as_str).unwrap_or(""), a.name);
-                let bn = format!("{}.{}", b.versions.first().map(String::as_str).unwrap_or(""), b.name);
+                let an = format!(
+                    "{}.{}",
+                    a.versions.first().map(String::as_str).unwrap_or(""),
+                    a.name
+                );
+                let bn = format!(
+                    "{}.{}",
+                    b.versions.first().map(String::as_str).unwrap_or(""),
+                    b.name
+                );
                 an.cmp(&bn)
             })
         });
@@ -271,17 +307,24 @@ impl Registry {
 
     /// Look up a served resource.
     pub fn lookup(&self, group: &str, version: &str, resource: &str) -> Option<Arc<ResourceDef>> {
-        self.resources.get(&(group.to_string(), version.to_string(), resource.to_string())).cloned()
+        self.resources
+            .get(&(group.to_string(), version.to_string(), resource.to_string()))
+            .cloned()
     }
 
     /// Is this group/version served?
     pub fn serves_group_version(&self, group: &str, version: &str) -> bool {
-        self.by_group_version.contains_key(&(group.to_string(), version.to_string()))
+        self.by_group_version
+            .contains_key(&(group.to_string(), version.to_string()))
     }
 
     /// All resources (every version) of one storage.
     pub fn resources_of_storage(&self, storage_id: &str) -> Vec<Arc<ResourceDef>> {
-        self.resources.values().filter(|d| &*d.storage_id == storage_id).cloned().collect()
+        self.resources
+            .values()
+            .filter(|d| &*d.storage_id == storage_id)
+            .cloned()
+            .collect()
     }
 
     /// The first resource definition with this group and kind (any version).
@@ -324,7 +367,10 @@ impl Registry {
                 .iter()
                 .map(|v| json!({"groupVersion": format!("{}/{}", g.name, v), "version": v}))
                 .collect();
-            (versions.clone(), versions.first().cloned().unwrap_or(Value::Null))
+            (
+                versions.clone(),
+                versions.first().cloned().unwrap_or(Value::Null),
+            )
         };
         let groups: Vec<Value> = self
             .groups
@@ -334,7 +380,10 @@ impl Registry {
                 json!({"name": g.name, "versions": versions, "preferredVersion": preferred})
             })
             .collect();
-        out.insert("/apis".into(), body(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})));
+        out.insert(
+            "/apis".into(),
+            body(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})),
+        );
         for g in &self.groups {
             let (versions, preferred) = group_json(g);
             out.insert(
@@ -345,7 +394,10 @@ impl Registry {
         for ((group, version), defs) in &self.by_group_version {
             let resources = resource_list(defs);
             let (path, doc) = if group.is_empty() {
-                (format!("/api/{version}"), json!({"kind": "APIResourceList", "groupVersion": version, "resources": resources}))
+                (
+                    format!("/api/{version}"),
+                    json!({"kind": "APIResourceList", "groupVersion": version, "resources": resources}),
+                )
             } else {
                 (
                     format!("/apis/{group}/{version}"),
@@ -409,15 +461,24 @@ mod tests {
     fn storage_version_hash_matches_upstream_vectors() {
         assert_eq!(storage_version_hash("", "v1", "Pod"), "xPOwRZ+Yhw8=");
         assert_eq!(storage_version_hash("", "v1", "ConfigMap"), "qFsyl6wFWjQ=");
-        assert_eq!(storage_version_hash("apps", "v1", "Deployment"), "8aSe+NMegvE=");
-        assert_eq!(storage_version_hash("example.com", "v1", "Foo"), "4XyhoHMtUhg=");
+        assert_eq!(
+            storage_version_hash("apps", "v1", "Deployment"),
+            "8aSe+NMegvE="
+        );
+        assert_eq!(
+            storage_version_hash("example.com", "v1", "Foo"),
+            "4XyhoHMtUhg="
+        );
     }
 
     #[test]
     fn versions_sort_kube_aware() {
         let mut v = vec!["v1alpha1", "foo", "v1beta1", "v2", "v1", "v1beta2", "v10"];
         v.sort_by_key(|x| version_rank(x));
-        assert_eq!(v, vec!["v10", "v2", "v1", "v1beta2", "v1beta1", "v1alpha1", "foo"]);
+        assert_eq!(
+            v,
+            vec!["v10", "v2", "v1", "v1beta2", "v1beta1", "v1alpha1", "foo"]
+        );
     }
 
     #[test]
@@ -426,8 +487,14 @@ mod tests {
         let names: Vec<&str> = reg.groups.iter().map(|g| g.name.as_str()).collect();
         assert_eq!(names[0], "apps");
         assert_eq!(names[1], "events.k8s.io");
-        let adm = names.iter().position(|n| *n == "admissionregistration.k8s.io").unwrap();
-        let ext = names.iter().position(|n| *n == "apiextensions.k8s.io").unwrap();
+        let adm = names
+            .iter()
+            .position(|n| *n == "admissionregistration.k8s.io")
+            .unwrap();
+        let ext = names
+            .iter()
+            .position(|n| *n == "apiextensions.k8s.io")
+            .unwrap();
         assert_eq!(ext, adm + 1);
     }
 }

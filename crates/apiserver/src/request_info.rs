@@ -45,8 +45,16 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 
 /// Parse a request.
 pub fn parse(method: &str, path: &str, query: &Query) -> RequestInfo {
-    let mut info = RequestInfo { path: path.to_string(), verb: method.to_lowercase(), ..Default::default() };
-    let mut parts: Vec<&str> = path.trim_matches('/').split('/').filter(|p| !p.is_empty()).collect();
+    let mut info = RequestInfo {
+        path: path.to_string(),
+        verb: method.to_lowercase(),
+        ..Default::default()
+    };
+    let mut parts: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
     if parts.len() < 3 || !matches!(parts[0], "api" | "apis") {
         return info;
     }
@@ -78,12 +86,10 @@ pub fn parse(method: &str, path: &str, query: &Query) -> RequestInfo {
         }
         .to_string();
     }
-    if parts.first() == Some(&"namespaces") {
-        if parts.len() > 1 {
-            info.namespace = parts[1].to_string();
-            if parts.len() > 2 && !matches!(parts[2], "status" | "finalize") {
-                parts.drain(..2);
-            }
+    if parts.first() == Some(&"namespaces") && parts.len() > 1 {
+        info.namespace = parts[1].to_string();
+        if parts.len() > 2 && !matches!(parts[2], "status" | "finalize") {
+            parts.drain(..2);
         }
     }
     info.parts = parts.iter().map(|s| s.to_string()).collect();
@@ -97,11 +103,24 @@ pub fn parse(method: &str, path: &str, query: &Query) -> RequestInfo {
         info.resource = parts[0].to_string();
     }
     if info.name.is_empty() && info.verb == "get" {
-        info.verb = if query.get("watch").and_then(parse_bool) == Some(true) { "watch" } else { "list" }.into();
+        info.verb = if query.get("watch").and_then(parse_bool) == Some(true) {
+            "watch"
+        } else {
+            "list"
+        }
+        .into();
     }
     if (info.verb == "list" || info.verb == "watch") && info.name.is_empty() {
-        if let Some(name) = query.get("fieldSelector").and_then(crate::selectors::exact_name) {
-            if !name.is_empty() && name != "." && name != ".." && !name.contains('/') && !name.contains('%') {
+        if let Some(name) = query
+            .get("fieldSelector")
+            .and_then(crate::selectors::exact_name)
+        {
+            if !name.is_empty()
+                && name != "."
+                && name != ".."
+                && !name.contains('/')
+                && !name.contains('%')
+            {
                 info.name = name;
             }
         }
@@ -124,26 +143,60 @@ mod tests {
     #[test]
     fn resource_paths_parse_like_upstream() {
         let i = p("GET", "/api/v1/namespaces/default/configmaps/a");
-        assert_eq!((i.verb.as_str(), i.namespace.as_str(), i.resource.as_str(), i.name.as_str()), ("get", "default", "configmaps", "a"));
+        assert_eq!(
+            (
+                i.verb.as_str(),
+                i.namespace.as_str(),
+                i.resource.as_str(),
+                i.name.as_str()
+            ),
+            ("get", "default", "configmaps", "a")
+        );
         let i = p("GET", "/apis/apps/v1/deployments?watch=1");
-        assert_eq!((i.verb.as_str(), i.api_group.as_str(), i.resource.as_str()), ("watch", "apps", "deployments"));
+        assert_eq!(
+            (i.verb.as_str(), i.api_group.as_str(), i.resource.as_str()),
+            ("watch", "apps", "deployments")
+        );
         let i = p("PUT", "/apis/apps/v1/namespaces/ns/deployments/d/status");
-        assert_eq!((i.verb.as_str(), i.subresource.as_str(), i.name.as_str()), ("update", "status", "d"));
+        assert_eq!(
+            (i.verb.as_str(), i.subresource.as_str(), i.name.as_str()),
+            ("update", "status", "d")
+        );
         let i = p("DELETE", "/api/v1/namespaces/ns/configmaps");
         assert_eq!(i.verb, "deletecollection");
         let i = p("GET", "/api/v1/namespaces/foo");
-        assert_eq!((i.resource.as_str(), i.name.as_str(), i.namespace.as_str()), ("namespaces", "foo", "foo"));
+        assert_eq!(
+            (i.resource.as_str(), i.name.as_str(), i.namespace.as_str()),
+            ("namespaces", "foo", "foo")
+        );
         let i = p("PUT", "/api/v1/namespaces/foo/finalize");
-        assert_eq!((i.resource.as_str(), i.subresource.as_str()), ("namespaces", "finalize"));
+        assert_eq!(
+            (i.resource.as_str(), i.subresource.as_str()),
+            ("namespaces", "finalize")
+        );
         let i = p("GET", "/api/v1/watch/namespaces/ns/configmaps/x");
-        assert_eq!((i.verb.as_str(), i.name.as_str(), i.watch_prefix), ("watch", "x", true));
-        let i = p("GET", "/api/v1/namespaces/ns/configmaps?fieldSelector=metadata.name%3Dabc");
+        assert_eq!(
+            (i.verb.as_str(), i.name.as_str(), i.watch_prefix),
+            ("watch", "x", true)
+        );
+        let i = p(
+            "GET",
+            "/api/v1/namespaces/ns/configmaps?fieldSelector=metadata.name%3Dabc",
+        );
         assert_eq!((i.verb.as_str(), i.name.as_str()), ("list", "abc"));
     }
 
     #[test]
     fn non_resource_paths() {
-        for path in ["/api", "/apis", "/api/v1", "/apis/apps", "/apis/apps/v1", "/healthz", "/version"] {
+        for path in [
+            "/api",
+            "/apis",
+            "/api/v1",
+            "/apis/apps",
+            "/apis/apps/v1",
+            "/healthz",
+            "/version",
+        ] {
             let i = p("GET", path);
             assert!(!i.is_resource, "{path}");
             assert_eq!(i.verb, "get");

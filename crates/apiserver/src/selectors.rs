@@ -145,7 +145,10 @@ impl Parser {
 
 /// Parse a label selector; the error is the upstream parser message.
 pub fn parse_label_selector(input: &str) -> Result<LabelSelector, String> {
-    let mut p = Parser { tokens: lex(input), pos: 0 };
+    let mut p = Parser {
+        tokens: lex(input),
+        pos: 0,
+    };
     let mut sel = LabelSelector::default();
     if matches!(p.peek(), Token::End) {
         return Ok(sel);
@@ -160,7 +163,12 @@ pub fn parse_label_selector(input: &str) -> Result<LabelSelector, String> {
                     return Err("found '', expected: identifier after ','".into());
                 }
             }
-            t => return Err(format!("found '{}', expected: ',' or 'end of string'", t.literal())),
+            t => {
+                return Err(format!(
+                    "found '{}', expected: ',' or 'end of string'",
+                    t.literal()
+                ))
+            }
         }
     }
     Ok(sel)
@@ -174,7 +182,10 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
     let key = match p.next() {
         Token::Ident(k) => k,
         t => {
-            return Err(format!("found '{}', expected: !, identifier, or 'end of string'", t.literal()));
+            return Err(format!(
+                "found '{}', expected: !, identifier, or 'end of string'",
+                t.literal()
+            ));
         }
     };
     validate_label_key(&key)?;
@@ -207,20 +218,34 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
                         match p.next() {
                             Token::Comma => {}
                             Token::Close => break,
-                            t => return Err(format!("found '{}', expected: ',' or ')'", t.literal())),
+                            t => {
+                                return Err(format!(
+                                    "found '{}', expected: ',' or ')'",
+                                    t.literal()
+                                ))
+                            }
                         }
                     }
                     Token::Comma => {
                         p.next();
                         values.push(String::new());
                     }
-                    t => return Err(format!("found '{}', expected: ',', ')' or identifier", t.literal())),
+                    t => {
+                        return Err(format!(
+                            "found '{}', expected: ',', ')' or identifier",
+                            t.literal()
+                        ))
+                    }
                 }
             }
             for v in &values {
                 validate_label_value(v)?;
             }
-            Ok(if op == Token::In { LabelRequirement::In(key, values) } else { LabelRequirement::NotIn(key, values) })
+            Ok(if op == Token::In {
+                LabelRequirement::In(key, values)
+            } else {
+                LabelRequirement::NotIn(key, values)
+            })
         }
         Token::Eq | Token::DoubleEq | Token::NotEq | Token::Gt | Token::Lt => {
             let value = match p.peek().clone() {
@@ -234,9 +259,13 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
             match op {
                 Token::Gt | Token::Lt => {
                     let n: i64 = value.parse().map_err(|_| {
-                        format!("unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer")
+                        "unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer".to_string()
                     })?;
-                    Ok(if op == Token::Gt { LabelRequirement::Gt(key, n) } else { LabelRequirement::Lt(key, n) })
+                    Ok(if op == Token::Gt {
+                        LabelRequirement::Gt(key, n)
+                    } else {
+                        LabelRequirement::Lt(key, n)
+                    })
                 }
                 _ => {
                     validate_label_value(&value)?;
@@ -258,7 +287,9 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
 fn validate_label_key(key: &str) -> Result<(), String> {
     let issues = crate::validation::qualified_name(key);
     if let Some(first) = issues.first() {
-        return Err(format!("unable to parse requirement: key: Invalid value: {key:?}: {first}"));
+        return Err(format!(
+            "unable to parse requirement: key: Invalid value: {key:?}: {first}"
+        ));
     }
     Ok(())
 }
@@ -266,7 +297,9 @@ fn validate_label_key(key: &str) -> Result<(), String> {
 fn validate_label_value(value: &str) -> Result<(), String> {
     let issues = crate::validation::label_value(value);
     if let Some(first) = issues.first() {
-        return Err(format!("unable to parse requirement: values[0][{value}]: Invalid value: {value:?}: {first}"));
+        return Err(format!(
+            "unable to parse requirement: values[0][{value}]: Invalid value: {value:?}: {first}"
+        ));
     }
     Ok(())
 }
@@ -277,15 +310,21 @@ impl LabelSelector {
         if self.requirements.is_empty() {
             return true;
         }
-        let labels = object.pointer("/metadata/labels").and_then(Value::as_object);
+        let labels = object
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object);
         let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
         self.requirements.iter().all(|r| match r {
             LabelRequirement::Exists(k) => get(k).is_some(),
             LabelRequirement::NotExists(k) => get(k).is_none(),
             LabelRequirement::In(k, vs) => get(k).is_some_and(|v| vs.iter().any(|x| x == v)),
             LabelRequirement::NotIn(k, vs) => get(k).is_none_or(|v| !vs.iter().any(|x| x == v)),
-            LabelRequirement::Gt(k, n) => get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v > *n),
-            LabelRequirement::Lt(k, n) => get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v < *n),
+            LabelRequirement::Gt(k, n) => get(k)
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|v| v > *n),
+            LabelRequirement::Lt(k, n) => get(k)
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|v| v < *n),
         })
     }
 
@@ -374,10 +413,16 @@ pub fn parse_field_selector(input: &str) -> Result<FieldSelector, String> {
                 (f, false, &rest[1..])
             }
         } else {
-            return Err(format!("invalid selector: '{input}'; can't understand '{term}'"));
+            return Err(format!(
+                "invalid selector: '{input}'; can't understand '{term}'"
+            ));
         };
         let value = unescape_value(raw)?;
-        sel.requirements.push(FieldRequirement { field: field.to_string(), negated, value });
+        sel.requirements.push(FieldRequirement {
+            field: field.to_string(),
+            negated,
+            value,
+        });
     }
     Ok(sel)
 }
@@ -401,7 +446,10 @@ fn find_op(term: &str) -> Option<usize> {
 /// `metadata.name=<n>` exact match in a raw field selector, if present.
 pub fn exact_name(raw: &str) -> Option<String> {
     let sel = parse_field_selector(raw).ok()?;
-    sel.requirements.iter().find(|r| r.field == "metadata.name" && !r.negated).map(|r| r.value.clone())
+    sel.requirements
+        .iter()
+        .find(|r| r.field == "metadata.name" && !r.negated)
+        .map(|r| r.value.clone())
 }
 
 impl FieldSelector {
@@ -485,7 +533,9 @@ mod tests {
         let empty_value = parse_label_selector("k=").unwrap();
         assert!(empty_value.matches(&obj(json!({"k":""}))));
         assert!(parse_label_selector("app=web)").is_err());
-        assert!(parse_label_selector("a b").unwrap_err().contains("found 'b'"));
+        assert!(parse_label_selector("a b")
+            .unwrap_err()
+            .contains("found 'b'"));
     }
 
     #[test]
@@ -493,7 +543,10 @@ mod tests {
         let s = parse_field_selector(r"metadata.name=a\,b,status.phase!=Running").unwrap();
         assert_eq!(s.requirements[0].value, "a,b");
         assert!(s.requirements[1].negated);
-        assert_eq!(parse_field_selector("foo").unwrap_err(), "invalid selector: 'foo'; can't understand 'foo'");
+        assert_eq!(
+            parse_field_selector("foo").unwrap_err(),
+            "invalid selector: 'foo'; can't understand 'foo'"
+        );
         assert_eq!(exact_name("metadata.name==x").as_deref(), Some("x"));
     }
 }

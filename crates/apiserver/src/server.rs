@@ -48,7 +48,11 @@ pub struct VersionInfo {
 
 impl Default for VersionInfo {
     fn default() -> Self {
-        VersionInfo { major: "1".into(), minor: "32".into(), git_version: "v1.32.0".into() }
+        VersionInfo {
+            major: "1".into(),
+            minor: "32".into(),
+            git_version: "v1.32.0".into(),
+        }
     }
 }
 
@@ -144,7 +148,10 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub fn registry(&self) -> Arc<Registry> {
-        self.registry.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -162,7 +169,9 @@ pub struct ApiServer {
 
 impl std::fmt::Debug for ApiServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiServer").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("ApiServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -170,7 +179,13 @@ impl std::fmt::Debug for ApiServer {
 pub async fn start(options: ServerOptions) -> Result<ApiServer> {
     let began = Instant::now();
     let (serving, ca_pem) = match &options.serving {
-        Some(s) => (s.clone(), options.serving_ca_pem.clone().unwrap_or_else(|| s.cert_pem.clone())),
+        Some(s) => (
+            s.clone(),
+            options
+                .serving_ca_pem
+                .clone()
+                .unwrap_or_else(|| s.cert_pem.clone()),
+        ),
         None => {
             let ca = CertAuthority::generate("klite-serving-ca")?;
             let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
@@ -189,7 +204,13 @@ pub async fn start(options: ServerOptions) -> Result<ApiServer> {
             (Some(Arc::new(ca)), pem)
         }
         ClientCa::Pem(pem) => (None, pem.clone()),
-        ClientCa::PemWithKey(pair) => (Some(Arc::new(CertAuthority::from_pem(&pair.cert_pem, &pair.key_pem)?)), pair.cert_pem.clone()),
+        ClientCa::PemWithKey(pair) => (
+            Some(Arc::new(CertAuthority::from_pem(
+                &pair.cert_pem,
+                &pair.key_pem,
+            )?)),
+            pair.cert_pem.clone(),
+        ),
     };
     let checker = ClientCertChecker::new(&client_ca_pem)?;
     let mut tokens = options.tokens.clone();
@@ -223,9 +244,18 @@ pub async fn start(options: ServerOptions) -> Result<ApiServer> {
     };
     let tls = server_config(&serving.cert_pem, &serving.key_pem, &checker)?;
     let bind = SocketAddr::new(options.bind_address, options.port);
-    let listener = TcpListener::bind(bind).await.map_err(|source| Error::Listen { addr: bind.to_string(), source })?;
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|source| Error::Listen {
+            addr: bind.to_string(),
+            source,
+        })?;
     let addr = listener.local_addr()?;
-    let advertised = if addr.ip().is_unspecified() { SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()) } else { addr };
+    let advertised = if addr.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+    } else {
+        addr
+    };
     let rbac = Arc::new(crate::rbac::RbacAuthorizer::new());
     let shared = Arc::new(Shared {
         store: Store::new(options.watch_history),
@@ -243,7 +273,12 @@ pub async fn start(options: ServerOptions) -> Result<ApiServer> {
     crate::handlers::bootstrap(&shared, &options.objects)?;
     let cancel = CancellationToken::new();
     let acceptor = TlsAcceptor::from(Arc::new(tls));
-    let accept_task = tokio::spawn(accept_loop(listener, acceptor, shared.clone(), cancel.clone()));
+    let accept_task = tokio::spawn(accept_loop(
+        listener,
+        acceptor,
+        shared.clone(),
+        cancel.clone(),
+    ));
     Ok(ApiServer {
         shared,
         addr: advertised,
@@ -293,7 +328,12 @@ fn ordered_version(v: &VersionInfo) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<Shared>, cancel: CancellationToken) {
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+) {
     loop {
         let accepted = tokio::select! {
             _ = cancel.cancelled() => break,
@@ -315,7 +355,11 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<S
             let service = service_fn(move |req| {
                 let shared = shared.clone();
                 let identity = identity.clone();
-                async move { Ok::<_, std::convert::Infallible>(crate::handlers::handle(shared, identity, req).await) }
+                async move {
+                    Ok::<_, std::convert::Infallible>(
+                        crate::handlers::handle(shared, identity, req).await,
+                    )
+                }
             });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection(TokioIo::new(tls), service);
@@ -358,7 +402,8 @@ impl ApiServer {
     pub fn issue_client_cert(&self, user: &str, groups: &[&str]) -> Result<ClientCredentials> {
         let ca = self.client_ca.as_ref().ok_or(Error::Pem {
             what: "client CA key",
-            reason: "the client CA was provided without its private key; cannot issue certificates".into(),
+            reason: "the client CA was provided without its private key; cannot issue certificates"
+                .into(),
         })?;
         let pair = ca.issue_client(user, groups)?;
         Ok(ClientCredentials {
@@ -383,7 +428,11 @@ impl ApiServer {
     /// Stop accepting, close every connection (watches end). Idempotent.
     pub async fn stop(&self) {
         self.cancel.cancel();
-        let task = self.accept_task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let task = self
+            .accept_task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if let Some(task) = task {
             let _ = task.await;
         }

@@ -69,8 +69,8 @@ pub struct ApiError {
     pub reason: String,
     /// `message`.
     pub message: String,
-    /// `details`, if any.
-    pub details: Option<StatusDetails>,
+    /// `details`, if any (boxed: keeps `Result<_, ApiError>` small).
+    pub details: Option<Box<StatusDetails>>,
     /// ListMeta of the Status (`metadata.continue` on expired continue tokens).
     pub list_continue: Option<String>,
     /// When set, the body is this plain text (`text/plain`), not a Status.
@@ -110,11 +110,18 @@ impl ApiError {
 
     /// Attach details.
     pub fn with_details(mut self, details: StatusDetails) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
-    fn named(code: u16, reason: &str, message: String, group: &str, kind: &str, name: &str) -> Self {
+    fn named(
+        code: u16,
+        reason: &str,
+        message: String,
+        group: &str,
+        kind: &str,
+        name: &str,
+    ) -> Self {
         ApiError::new(code, reason, message).with_details(StatusDetails {
             name: name.to_string(),
             group: group.to_string(),
@@ -126,13 +133,24 @@ impl ApiError {
     /// 404 `GR "name" not found`.
     pub fn not_found(group: &str, resource: &str, name: &str) -> Self {
         let gr = group_resource(group, resource);
-        Self::named(404, "NotFound", format!("{gr} \"{name}\" not found"), group, resource, name)
+        Self::named(
+            404,
+            "NotFound",
+            format!("{gr} \"{name}\" not found"),
+            group,
+            resource,
+            name,
+        )
     }
 
     /// 404 for an unknown resource under a served group version.
     pub fn resource_not_found() -> Self {
-        ApiError::new(404, "NotFound", "the server could not find the requested resource")
-            .with_details(StatusDetails::default())
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_details(StatusDetails::default())
     }
 
     /// Plain `404 page not found` for paths outside every mux.
@@ -145,7 +163,14 @@ impl ApiError {
     /// 409 `GR "name" already exists`.
     pub fn already_exists(group: &str, resource: &str, name: &str) -> Self {
         let gr = group_resource(group, resource);
-        Self::named(409, "AlreadyExists", format!("{gr} \"{name}\" already exists"), group, resource, name)
+        Self::named(
+            409,
+            "AlreadyExists",
+            format!("{gr} \"{name}\" already exists"),
+            group,
+            resource,
+            name,
+        )
     }
 
     /// 409 `Operation cannot be fulfilled on GR "name": <msg>`.
@@ -194,8 +219,12 @@ impl ApiError {
 
     /// 405 from the router (method not registered for the path).
     pub fn method_not_allowed() -> Self {
-        ApiError::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
-            .with_details(StatusDetails::default())
+        ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+        .with_details(StatusDetails::default())
     }
 
     /// 405 `<action> is not supported on resources of kind "GR"`.
@@ -213,7 +242,11 @@ impl ApiError {
 
     /// 413 `Request entity too large: <msg>`.
     pub fn too_large(msg: &str) -> Self {
-        ApiError::new(413, "RequestEntityTooLarge", format!("Request entity too large: {msg}"))
+        ApiError::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("Request entity too large: {msg}"),
+        )
     }
 
     /// 415 for an unsupported request body type.
@@ -233,7 +266,10 @@ impl ApiError {
         ApiError::new(
             406,
             "NotAcceptable",
-            format!("only the following media types are accepted: {}", accepted.join(", ")),
+            format!(
+                "only the following media types are accepted: {}",
+                accepted.join(", ")
+            ),
         )
     }
 
@@ -244,12 +280,19 @@ impl ApiError {
 
     /// 500 InternalError `Internal error occurred: <err>`.
     pub fn internal(err: &str) -> Self {
-        ApiError::new(500, "InternalError", format!("Internal error occurred: {err}")).with_details(
-            StatusDetails {
-                causes: vec![StatusCause { reason: String::new(), message: err.to_string(), field: String::new() }],
-                ..Default::default()
-            },
+        ApiError::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {err}"),
         )
+        .with_details(StatusDetails {
+            causes: vec![StatusCause {
+                reason: String::new(),
+                message: err.to_string(),
+                field: String::new(),
+            }],
+            ..Default::default()
+        })
     }
 
     /// A 500 for a plain (non-Status) Go error: no reason.
@@ -289,7 +332,11 @@ impl ApiError {
             kind: kind.to_string(),
             causes: causes
                 .into_iter()
-                .map(|c| StatusCause { reason: c.reason, message: c.body, field: c.field })
+                .map(|c| StatusCause {
+                    reason: c.reason,
+                    message: c.body,
+                    field: c.field,
+                })
                 .collect(),
             ..Default::default()
         })
@@ -297,8 +344,12 @@ impl ApiError {
 
     /// 422 with the generic message (`NewGenericServerResponse(422)` drops ours).
     pub fn generic_unprocessable() -> Self {
-        ApiError::new(422, "Invalid", "the server rejected our request due to an error in our request")
-            .with_details(StatusDetails::default())
+        ApiError::new(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+        )
+        .with_details(StatusDetails::default())
     }
 
     /// Serialize as a Status JSON body (with the trailing newline Go's encoder writes).
@@ -307,7 +358,11 @@ impl ApiError {
             Some(c) => serde_json::json!({ "continue": c }),
             None => Value::Object(Default::default()),
         };
-        let status = if self.code >= 200 && self.code < 300 { "Success" } else { "Failure" };
+        let status = if self.code >= 200 && self.code < 300 {
+            "Success"
+        } else {
+            "Failure"
+        };
         let body = StatusBody {
             kind: "Status",
             api_version: "v1",
@@ -315,7 +370,7 @@ impl ApiError {
             status,
             message: &self.message,
             reason: &self.reason,
-            details: self.details.as_ref(),
+            details: self.details.as_deref(),
             code: Some(self.code),
         };
         let mut out = serde_json::to_vec(&body).unwrap_or_default();
@@ -361,12 +416,20 @@ pub struct FieldIssue {
 impl FieldIssue {
     /// Build an issue.
     pub fn new(reason: &str, field: &str, body: impl Into<String>) -> Self {
-        FieldIssue { reason: reason.to_string(), field: field.to_string(), body: body.into() }
+        FieldIssue {
+            reason: reason.to_string(),
+            field: field.to_string(),
+            body: body.into(),
+        }
     }
 
     /// `Required value` (+ detail).
     pub fn required(field: &str, detail: &str) -> Self {
-        let body = if detail.is_empty() { "Required value".to_string() } else { format!("Required value: {detail}") };
+        let body = if detail.is_empty() {
+            "Required value".to_string()
+        } else {
+            format!("Required value: {detail}")
+        };
         FieldIssue::new("FieldValueRequired", field, body)
     }
 
@@ -391,13 +454,21 @@ impl FieldIssue {
         FieldIssue::new(
             "FieldValueNotSupported",
             field,
-            format!("Unsupported value: {}: supported values: {}", render_value(value), list.join(", ")),
+            format!(
+                "Unsupported value: {}: supported values: {}",
+                render_value(value),
+                list.join(", ")
+            ),
         )
     }
 
     /// `Too long: may not be more than N bytes`.
     pub fn too_long(field: &str, max: usize) -> Self {
-        FieldIssue::new("FieldValueTooLong", field, format!("Too long: may not be more than {max} bytes"))
+        FieldIssue::new(
+            "FieldValueTooLong",
+            field,
+            format!("Too long: may not be more than {max} bytes"),
+        )
     }
 
     /// `<field>: <body>` as printed in aggregates.
@@ -417,7 +488,11 @@ pub fn render_value(v: &Value) -> String {
 /// `utilerrors.NewAggregate(...).Error()`: one → itself, many → `[a, b]`, deduplicated.
 pub fn aggregate(issues: &[FieldIssue]) -> String {
     let mut seen = std::collections::HashSet::new();
-    let msgs: Vec<String> = issues.iter().map(FieldIssue::full).filter(|m| seen.insert(m.clone())).collect();
+    let msgs: Vec<String> = issues
+        .iter()
+        .map(FieldIssue::full)
+        .filter(|m| seen.insert(m.clone()))
+        .collect();
     if msgs.len() == 1 {
         msgs[0].clone()
     } else {
@@ -431,7 +506,8 @@ mod tests {
 
     #[test]
     fn not_found_body_matches_upstream_bytes() {
-        let body = String::from_utf8(ApiError::not_found("", "configmaps", "a").to_status_json()).unwrap();
+        let body =
+            String::from_utf8(ApiError::not_found("", "configmaps", "a").to_status_json()).unwrap();
         assert_eq!(
             body,
             "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"configmaps \\\"a\\\" not found\",\"reason\":\"NotFound\",\"details\":{\"name\":\"a\",\"kind\":\"configmaps\"},\"code\":404}\n"
@@ -444,9 +520,15 @@ mod tests {
             "apps",
             "Deployment",
             "d",
-            vec![FieldIssue::required("spec.a", ""), FieldIssue::required("spec.b", "")],
+            vec![
+                FieldIssue::required("spec.a", ""),
+                FieldIssue::required("spec.b", ""),
+            ],
         );
-        assert_eq!(e.message, "Deployment.apps \"d\" is invalid: [spec.a: Required value, spec.b: Required value]");
+        assert_eq!(
+            e.message,
+            "Deployment.apps \"d\" is invalid: [spec.a: Required value, spec.b: Required value]"
+        );
         assert_eq!(e.code, 422);
     }
 

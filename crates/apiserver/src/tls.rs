@@ -10,7 +10,9 @@ use std::sync::Arc;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme};
+use rustls::{
+    DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
+};
 use rustls_pki_types::{CertificateDer, UnixTime};
 
 use crate::certs::{parse_cert_chain, parse_private_key};
@@ -39,9 +41,10 @@ impl ClientCertChecker {
     /// Does this chain (leaf first) verify against the client CA now?
     pub fn verify(&self, chain: &[CertificateDer<'static>]) -> bool {
         match chain.split_first() {
-            Some((leaf, intermediates)) => {
-                self.verifier.verify_client_cert(leaf, intermediates, UnixTime::now()).is_ok()
-            }
+            Some((leaf, intermediates)) => self
+                .verifier
+                .verify_client_cert(leaf, intermediates, UnixTime::now())
+                .is_ok(),
             None => false,
         }
     }
@@ -98,13 +101,19 @@ impl ClientCertVerifier for AcceptAnyClientCert {
 }
 
 /// The server's rustls configuration.
-pub fn server_config(serving_cert_pem: &str, serving_key_pem: &str, checker: &ClientCertChecker) -> Result<ServerConfig> {
+pub fn server_config(
+    serving_cert_pem: &str,
+    serving_key_pem: &str,
+    checker: &ClientCertChecker,
+) -> Result<ServerConfig> {
     let chain = parse_cert_chain(serving_cert_pem, "serving certificate")?;
     let key = parse_private_key(serving_key_pem, "serving key")?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
-        .with_client_cert_verifier(Arc::new(AcceptAnyClientCert { inner: checker.verifier.clone() }))
+        .with_client_cert_verifier(Arc::new(AcceptAnyClientCert {
+            inner: checker.verifier.clone(),
+        }))
         .with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)

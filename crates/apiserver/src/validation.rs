@@ -32,7 +32,11 @@ pub fn issues(list: &ErrorList) -> Vec<FieldIssue> {
         .into_iter()
         .map(|e| {
             let c = e.to_status_cause();
-            FieldIssue { reason: c.reason, field: c.field, body: c.message }
+            FieldIssue {
+                reason: c.reason,
+                field: c.field,
+                body: c.message,
+            }
         })
         .collect()
 }

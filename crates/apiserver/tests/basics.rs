@@ -14,8 +14,20 @@ async fn health_and_version_are_open_to_anonymous_but_resources_are_not() {
     let r = send(&anon, &h.base, "GET", "/version", None, "").await;
     assert_eq!(r.code, 200);
     assert_eq!(r.body["major"], "1");
-    assert!(r.text.contains("\n  \"minor\""), "version is indented: {}", r.text);
-    let r = send(&anon, &h.base, "GET", "/api/v1/namespaces/default/configmaps", None, "").await;
+    assert!(
+        r.text.contains("\n  \"minor\""),
+        "version is indented: {}",
+        r.text
+    );
+    let r = send(
+        &anon,
+        &h.base,
+        "GET",
+        "/api/v1/namespaces/default/configmaps",
+        None,
+        "",
+    )
+    .await;
     assert_eq!(r.code, 403);
     assert_eq!(
         r.body["message"],
@@ -23,17 +35,28 @@ async fn health_and_version_are_open_to_anonymous_but_resources_are_not() {
     );
     let r = send(&anon, &h.base, "GET", "/api", None, "").await;
     assert_eq!(r.code, 403);
-    assert_eq!(r.body["message"], "forbidden: User \"system:anonymous\" cannot get path \"/api\"");
+    assert_eq!(
+        r.body["message"],
+        "forbidden: User \"system:anonymous\" cannot get path \"/api\""
+    );
 }
 
 #[tokio::test]
 async fn bad_token_and_foreign_client_cert_get_401() {
     let h = harness().await;
     let anon = client(&h.server, None);
-    let r = anon.get(format!("{}/api/v1/namespaces", h.base)).bearer_auth("nope").send().await.unwrap();
+    let r = anon
+        .get(format!("{}/api/v1/namespaces", h.base))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     let body: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
-    assert_eq!(body, json!({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}));
+    assert_eq!(
+        body,
+        json!({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401})
+    );
     let other = klite_apiserver::CertAuthority::generate("other").unwrap();
     let pair = other.issue_client("mallory", &["system:masters"]).unwrap();
     let creds = klite_apiserver::ClientCredentials {
@@ -43,7 +66,15 @@ async fn bad_token_and_foreign_client_cert_get_401() {
         key_pem: pair.key_pem,
         token: None,
     };
-    let r = send(&client(&h.server, Some(&creds)), &h.base, "GET", "/api/v1/namespaces", None, "").await;
+    let r = send(
+        &client(&h.server, Some(&creds)),
+        &h.base,
+        "GET",
+        "/api/v1/namespaces",
+        None,
+        "",
+    )
+    .await;
     assert_eq!(r.code, 401);
 }
 
@@ -52,9 +83,20 @@ async fn issued_user_certs_authenticate_and_are_denied_without_rbac() {
     let h = harness().await;
     let alice = h.server.issue_client_cert("alice", &["devs"]).unwrap();
     let c = client(&h.server, Some(&alice));
-    let r = send(&c, &h.base, "GET", "/api/v1/namespaces/default/configmaps", None, "").await;
+    let r = send(
+        &c,
+        &h.base,
+        "GET",
+        "/api/v1/namespaces/default/configmaps",
+        None,
+        "",
+    )
+    .await;
     assert_eq!(r.code, 403);
-    assert!(r.body["message"].as_str().unwrap().contains("User \"alice\" cannot list"));
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("User \"alice\" cannot list"));
     let r = send(&c, &h.base, "GET", "/apis", None, "").await;
     assert_eq!(r.code, 200, "discovery is allowed for authenticated users");
 }
@@ -65,19 +107,52 @@ async fn discovery_documents_have_upstream_shapes() {
     let r = h.req("GET", "/api", None).await;
     assert_eq!(r.body["kind"], "APIVersions");
     assert!(r.body.get("apiVersion").is_none());
-    assert_eq!(r.body["serverAddressByClientCIDRs"][0]["serverAddress"], h.server.local_addr().to_string());
+    assert_eq!(
+        r.body["serverAddressByClientCIDRs"][0]["serverAddress"],
+        h.server.local_addr().to_string()
+    );
     let r = h.req("GET", "/api/v1", None).await;
     let resources = r.body["resources"].as_array().unwrap();
-    let cm = resources.iter().find(|x| x["name"] == "configmaps").unwrap();
+    let cm = resources
+        .iter()
+        .find(|x| x["name"] == "configmaps")
+        .unwrap();
     assert_eq!(cm["shortNames"], json!(["cm"]));
     assert_eq!(cm["storageVersionHash"], "qFsyl6wFWjQ=");
-    assert_eq!(cm["verbs"], json!(["create","delete","deletecollection","get","list","patch","update","watch"]));
+    assert_eq!(
+        cm["verbs"],
+        json!([
+            "create",
+            "delete",
+            "deletecollection",
+            "get",
+            "list",
+            "patch",
+            "update",
+            "watch"
+        ])
+    );
     let r = h.req("GET", "/apis/apps/v1", None).await;
-    let names: Vec<&str> = r.body["resources"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = r.body["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
     let d = names.iter().position(|n| *n == "deployments").unwrap();
-    assert_eq!(&names[d..d + 3], &["deployments", "deployments/scale", "deployments/status"]);
+    assert_eq!(
+        &names[d..d + 3],
+        &["deployments", "deployments/scale", "deployments/status"]
+    );
     let scale = &r.body["resources"][d + 1];
-    assert_eq!((scale["group"].as_str(), scale["kind"].as_str(), scale["singularName"].as_str()), (Some("autoscaling"), Some("Scale"), Some("")));
+    assert_eq!(
+        (
+            scale["group"].as_str(),
+            scale["kind"].as_str(),
+            scale["singularName"].as_str()
+        ),
+        (Some("autoscaling"), Some("Scale"), Some(""))
+    );
     let r = h.req("GET", "/apis", None).await;
     assert_eq!(r.body["kind"], "APIGroupList");
     assert_eq!(r.body["groups"][0]["name"], "apps");
@@ -85,18 +160,26 @@ async fn discovery_documents_have_upstream_shapes() {
     assert_eq!((r.code, r.text.as_str()), (404, "404 page not found\n"));
     let r = h.req("GET", "/api/v1/foos", None).await;
     assert_eq!(r.code, 404);
-    assert_eq!(r.body["message"], "the server could not find the requested resource");
+    assert_eq!(
+        r.body["message"],
+        "the server could not find the requested resource"
+    );
 }
 
 #[tokio::test]
 async fn default_namespaces_exist_with_upstream_shape() {
     let h = harness().await;
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        let r = h.req("GET", &format!("/api/v1/namespaces/{ns}"), None).await;
+        let r = h
+            .req("GET", &format!("/api/v1/namespaces/{ns}"), None)
+            .await;
         assert_eq!(r.code, 200);
         assert_eq!(r.body["spec"]["finalizers"], json!(["kubernetes"]));
         assert_eq!(r.body["status"]["phase"], "Active");
-        assert_eq!(r.body["metadata"]["labels"]["kubernetes.io/metadata.name"], ns);
+        assert_eq!(
+            r.body["metadata"]["labels"]["kubernetes.io/metadata.name"],
+            ns
+        );
     }
 }
 
@@ -104,38 +187,72 @@ async fn default_namespaces_exist_with_upstream_shape() {
 async fn configmap_crud_with_metadata_semantics_and_status_bodies() {
     let h = harness().await;
     let cm = json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"k":"v"}});
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&cm)).await;
+    let r = h
+        .req("POST", "/api/v1/namespaces/default/configmaps", Some(&cm))
+        .await;
     assert_eq!(r.code, 201, "{}", r.text);
     let created = r.body.clone();
     assert!(created["metadata"]["uid"].as_str().unwrap().len() == 36);
-    assert!(created["metadata"]["creationTimestamp"].as_str().unwrap().ends_with('Z'));
-    let rv1: u64 = created["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&cm)).await;
+    assert!(created["metadata"]["creationTimestamp"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
+    let rv1: u64 = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let r = h
+        .req("POST", "/api/v1/namespaces/default/configmaps", Some(&cm))
+        .await;
     assert_eq!(r.code, 409);
     assert_eq!(r.text, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"configmaps \\\"a\\\" already exists\",\"reason\":\"AlreadyExists\",\"details\":{\"name\":\"a\",\"kind\":\"configmaps\"},\"code\":409}\n");
     let mut upd = created.clone();
     upd["data"]["k"] = json!("v2");
-    let r = h.req("PUT", "/api/v1/namespaces/default/configmaps/a", Some(&upd)).await;
+    let r = h
+        .req("PUT", "/api/v1/namespaces/default/configmaps/a", Some(&upd))
+        .await;
     assert_eq!(r.code, 200, "{}", r.text);
-    let rv2: u64 = r.body["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
+    let rv2: u64 = r.body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(rv2 > rv1);
-    let r = h.req("PUT", "/api/v1/namespaces/default/configmaps/a", Some(&upd)).await;
+    let r = h
+        .req("PUT", "/api/v1/namespaces/default/configmaps/a", Some(&upd))
+        .await;
     assert_eq!(r.code, 409);
     assert_eq!(r.body["message"], "Operation cannot be fulfilled on configmaps \"a\": the object has been modified; please apply your changes to the latest version and try again");
     let mut unconditional = upd.clone();
-    unconditional["metadata"].as_object_mut().unwrap().remove("resourceVersion");
+    unconditional["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resourceVersion");
     unconditional["data"]["k"] = json!("v3");
-    let r = h.req("PUT", "/api/v1/namespaces/default/configmaps/a", Some(&unconditional)).await;
+    let r = h
+        .req(
+            "PUT",
+            "/api/v1/namespaces/default/configmaps/a",
+            Some(&unconditional),
+        )
+        .await;
     assert_eq!(r.code, 200, "missing RV = unconditional update: {}", r.text);
-    let r = h.req("GET", "/api/v1/namespaces/default/configmaps/a", None).await;
+    let r = h
+        .req("GET", "/api/v1/namespaces/default/configmaps/a", None)
+        .await;
     assert_eq!(r.body["data"]["k"], "v3");
     assert_eq!(r.body["kind"], "ConfigMap");
-    let r = h.req("DELETE", "/api/v1/namespaces/default/configmaps/a", None).await;
+    let r = h
+        .req("DELETE", "/api/v1/namespaces/default/configmaps/a", None)
+        .await;
     assert_eq!(r.code, 200);
     assert_eq!(r.body["status"], "Success");
     assert_eq!(r.body["details"]["uid"], created["metadata"]["uid"]);
     assert!(r.body.get("code").is_none());
-    let r = h.req("GET", "/api/v1/namespaces/default/configmaps/a", None).await;
+    let r = h
+        .req("GET", "/api/v1/namespaces/default/configmaps/a", None)
+        .await;
     assert_eq!(r.code, 404);
     assert_eq!(r.body["message"], "configmaps \"a\" not found");
 }
@@ -143,40 +260,119 @@ async fn configmap_crud_with_metadata_semantics_and_status_bodies() {
 #[tokio::test]
 async fn generate_name_and_validation_errors() {
     let h = harness().await;
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"gen-"}}))).await;
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some(&json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"gen-"}})),
+        )
+        .await;
     assert_eq!(r.code, 201);
     let name = r.body["metadata"]["name"].as_str().unwrap();
     assert!(name.starts_with("gen-") && name.len() == 9, "{name}");
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}}))).await;
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some(&json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}})),
+        )
+        .await;
     assert_eq!(r.code, 422);
     assert_eq!(r.body["message"], "ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
     assert_eq!(r.body["details"]["kind"], "ConfigMap");
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{}}))).await;
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some(&json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{}})),
+        )
+        .await;
     assert_eq!(r.body["message"], "ConfigMap \"\" is invalid: metadata.name: Required value: name or generateName is required");
-    let r = h.req("POST", "/api/v1/namespaces/nope/configmaps", Some(&json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}))).await;
-    assert_eq!((r.code, r.body["message"].as_str()), (404, Some("namespaces \"nope\" not found")));
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/nope/configmaps",
+            Some(&json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}})),
+        )
+        .await;
+    assert_eq!(
+        (r.code, r.body["message"].as_str()),
+        (404, Some("namespaces \"nope\" not found"))
+    );
 }
 
 #[tokio::test]
 async fn hostile_bodies_are_rejected_cleanly() {
     let h = harness().await;
-    let r = h.req_ct("POST", "/api/v1/namespaces/default/configmaps", Some("{not json".into()), "application/json").await;
+    let r = h
+        .req_ct(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some("{not json".into()),
+            "application/json",
+        )
+        .await;
     assert_eq!(r.code, 400);
     assert_eq!(r.body["reason"], "BadRequest");
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"}}))).await;
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some(&json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"}})),
+        )
+        .await;
     assert_eq!(r.code, 400);
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&json!({"apiVersion":"apps/v1","kind":"ConfigMap","metadata":{"name":"x"}}))).await;
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some(&json!({"apiVersion":"apps/v1","kind":"ConfigMap","metadata":{"name":"x"}})),
+        )
+        .await;
     assert_eq!(r.code, 400);
-    assert_eq!(r.body["message"], "the API version in the data (apps/v1) does not match the expected API version (v1)");
+    assert_eq!(
+        r.body["message"],
+        "the API version in the data (apps/v1) does not match the expected API version (v1)"
+    );
     let big = format!("{{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{{\"name\":\"big\"}},\"data\":{{\"k\":\"{}\"}}}}", "x".repeat(3 * 1024 * 1024 + 10));
-    let r = h.req_ct("POST", "/api/v1/namespaces/default/configmaps", Some(big), "application/json").await;
+    let r = h
+        .req_ct(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some(big),
+            "application/json",
+        )
+        .await;
     assert_eq!(r.code, 413);
-    assert_eq!(r.body["message"], "Request entity too large: limit is 3145728");
-    let r = h.req_ct("POST", "/api/v1/namespaces/default/configmaps", Some("x".into()), "application/vnd.kubernetes.protobuf").await;
+    assert_eq!(
+        r.body["message"],
+        "Request entity too large: limit is 3145728"
+    );
+    let r = h
+        .req_ct(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some("x".into()),
+            "application/vnd.kubernetes.protobuf",
+        )
+        .await;
     assert_eq!(r.code, 415);
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps/named", Some(&json!({}))).await;
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/default/configmaps/named",
+            Some(&json!({})),
+        )
+        .await;
     assert_eq!(r.code, 405);
-    let r = h.req_ct("POST", "/api/v1/namespaces/default/configmaps", Some("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fromyaml\n".into()), "application/yaml").await;
+    let r = h
+        .req_ct(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fromyaml\n".into()),
+            "application/yaml",
+        )
+        .await;
     assert_eq!(r.code, 201, "{}", r.text);
 }
 
@@ -184,14 +380,33 @@ async fn hostile_bodies_are_rejected_cleanly() {
 async fn unknown_fields_warn_by_default_and_fail_when_strict() {
     let h = harness().await;
     let body = json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"u","foo":1},"data":{},"bogus":true});
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&body)).await;
+    let r = h
+        .req("POST", "/api/v1/namespaces/default/configmaps", Some(&body))
+        .await;
     assert_eq!(r.code, 201);
-    let warnings: Vec<&str> = r.headers.get_all("warning").iter().map(|v| v.to_str().unwrap()).collect();
-    assert_eq!(warnings, vec!["299 - \"unknown field \\\"bogus\\\"\"", "299 - \"unknown field \\\"metadata.foo\\\"\""]);
+    let warnings: Vec<&str> = r
+        .headers
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "299 - \"unknown field \\\"bogus\\\"\"",
+            "299 - \"unknown field \\\"metadata.foo\\\"\""
+        ]
+    );
     assert!(r.body.get("bogus").is_none());
     let mut strict = body.clone();
     strict["metadata"]["name"] = json!("s");
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict", Some(&strict)).await;
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+            Some(&strict),
+        )
+        .await;
     assert_eq!(r.code, 400);
     assert_eq!(r.body["message"], "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\", unknown field \"metadata.foo\"");
 }

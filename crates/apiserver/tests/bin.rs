@@ -11,16 +11,23 @@ const BIN: &str = env!("CARGO_BIN_EXE_klite-kube-apiserver");
 
 #[test]
 fn help_lists_envtest_flags_without_insecure_port() {
-    let out = std::process::Command::new(BIN).arg("--help").output().unwrap();
+    let out = std::process::Command::new(BIN)
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("--secure-port"));
     assert!(text.contains("--cert-dir"));
-    assert!(!regex_like_insecure_port(&text), "--insecure-port must not appear (envtest treats us as >= 1.24)");
+    assert!(
+        !regex_like_insecure_port(&text),
+        "--insecure-port must not appear (envtest treats us as >= 1.24)"
+    );
 }
 
 fn regex_like_insecure_port(text: &str) -> bool {
-    text.lines().any(|l| l.trim_start().starts_with("--insecure-port"))
+    text.lines()
+        .any(|l| l.trim_start().starts_with("--insecure-port"))
 }
 
 /// A fake etcd that answers `GET /health` with 200 while `up` is set.
@@ -29,7 +36,9 @@ async fn fake_etcd(up: Arc<AtomicBool>) -> u16 {
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
         loop {
-            let Ok((mut s, _)) = listener.accept().await else { break };
+            let Ok((mut s, _)) = listener.accept().await else {
+                break;
+            };
             let up = up.clone();
             tokio::spawn(async move {
                 let mut buf = [0u8; 1024];
@@ -47,7 +56,11 @@ async fn fake_etcd(up: Arc<AtomicBool>) -> u16 {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
@@ -77,7 +90,11 @@ async fn binary_serves_with_envtest_flags_gates_health_on_etcd_and_exits_on_sigt
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let anon = reqwest::Client::builder().use_rustls_tls().danger_accept_invalid_certs(true).build().unwrap();
+    let anon = reqwest::Client::builder()
+        .use_rustls_tls()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
     let url = format!("https://127.0.0.1:{port}/healthz");
     let mut saw_unhealthy = false;
     for _ in 0..100 {
@@ -94,29 +111,68 @@ async fn binary_serves_with_envtest_flags_gates_health_on_etcd_and_exits_on_sigt
     up.store(true, Ordering::SeqCst);
     let mut healthy = false;
     for _ in 0..100 {
-        if anon.get(&url).send().await.map(|r| r.status().as_u16() == 200).unwrap_or(false) {
+        if anon
+            .get(&url)
+            .send()
+            .await
+            .map(|r| r.status().as_u16() == 200)
+            .unwrap_or(false)
+        {
             healthy = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(healthy, "healthz turns 200 once etcd answers");
-    assert!(dir.path().join("apiserver.crt").exists() && dir.path().join("apiserver.key").exists(), "serving cert generated into --cert-dir");
-    let admin = client_ca.issue_client("admin", &["system:masters"]).unwrap();
+    assert!(
+        dir.path().join("apiserver.crt").exists() && dir.path().join("apiserver.key").exists(),
+        "serving cert generated into --cert-dir"
+    );
+    let admin = client_ca
+        .issue_client("admin", &["system:masters"])
+        .unwrap();
     let client = reqwest::Client::builder()
         .use_rustls_tls()
         .danger_accept_invalid_certs(true)
-        .identity(reqwest::Identity::from_pem(format!("{}{}", admin.cert_pem, admin.key_pem).as_bytes()).unwrap())
+        .identity(
+            reqwest::Identity::from_pem(format!("{}{}", admin.cert_pem, admin.key_pem).as_bytes())
+                .unwrap(),
+        )
         .build()
         .unwrap();
-    let r = client.get(format!("https://127.0.0.1:{port}/api/v1/namespaces/default")).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 200, "client certs signed by --client-ca-file authenticate");
+    let r = client
+        .get(format!(
+            "https://127.0.0.1:{port}/api/v1/namespaces/default"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "client certs signed by --client-ca-file authenticate"
+    );
     let pid = child.id().unwrap();
-    let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.expect("exits promptly").unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits promptly")
+        .unwrap();
     assert!(exit.success(), "exit 0 on SIGTERM: {exit:?}");
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
-    assert!(stderr.contains("ignoring unknown flag --some-future-flag"), "{stderr}");
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
+    assert!(
+        stderr.contains("ignoring unknown flag --some-future-flag"),
+        "{stderr}"
+    );
 }

@@ -33,61 +33,166 @@ fn foo(name: &str, spec: Value) -> Value {
 #[tokio::test]
 async fn crd_is_established_and_served_in_discovery_immediately() {
     let h = harness().await;
-    let mut w = WatchStream::open(&h, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?watch=1").await;
-    let r = h.req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Some(&crd())).await;
+    let mut w = WatchStream::open(
+        &h,
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?watch=1",
+    )
+    .await;
+    let r = h
+        .req(
+            "POST",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            Some(&crd()),
+        )
+        .await;
     assert_eq!(r.code, 201, "{}", r.text);
     assert_eq!(r.body["status"]["conditions"], Value::Null);
-    assert_eq!(r.body["status"]["acceptedNames"], json!({"plural": "", "kind": ""}));
+    assert_eq!(
+        r.body["status"]["acceptedNames"],
+        json!({"plural": "", "kind": ""})
+    );
     assert_eq!(r.body["status"]["storedVersions"], json!(["v1"]));
     let r = h.req("GET", "/apis/example.com/v1", None).await;
     assert_eq!(r.code, 200);
     let res = r.body["resources"].as_array().unwrap();
     assert_eq!(res[0]["name"], "foos");
-    assert_eq!(res[0]["verbs"], json!(["delete","deletecollection","get","list","patch","create","update","watch"]));
+    assert_eq!(
+        res[0]["verbs"],
+        json!([
+            "delete",
+            "deletecollection",
+            "get",
+            "list",
+            "patch",
+            "create",
+            "update",
+            "watch"
+        ])
+    );
     assert_eq!(res[0]["shortNames"], json!(["fo"]));
     assert_eq!(res[0]["storageVersionHash"], "4XyhoHMtUhg=");
     let names: Vec<&str> = res.iter().map(|x| x["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["foos", "foos/scale", "foos/status"]);
     let r = h.req("GET", "/apis", None).await;
     let last = r.body["groups"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(last["name"], "example.com", "CRD groups come after built-ins");
-    let r = h.req("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/foos.example.com", None).await;
+    assert_eq!(
+        last["name"], "example.com",
+        "CRD groups come after built-ins"
+    );
+    let r = h
+        .req(
+            "GET",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/foos.example.com",
+            None,
+        )
+        .await;
     let conds = r.body["status"]["conditions"].as_array().unwrap();
-    let types: Vec<(&str, &str)> = conds.iter().map(|c| (c["type"].as_str().unwrap(), c["status"].as_str().unwrap())).collect();
-    assert_eq!(types, vec![("NamesAccepted", "True"), ("Established", "True")]);
+    let types: Vec<(&str, &str)> = conds
+        .iter()
+        .map(|c| (c["type"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        types,
+        vec![("NamesAccepted", "True"), ("Established", "True")]
+    );
     assert_eq!(w.next_pair().await.0, "ADDED");
     let ev = w.next().await.unwrap();
     assert_eq!(ev["type"], "MODIFIED");
-    assert_eq!(ev["object"]["status"]["conditions"][1]["reason"], "Installing");
+    assert_eq!(
+        ev["object"]["status"]["conditions"][1]["reason"],
+        "Installing"
+    );
     let ev = w.next().await.unwrap();
-    assert_eq!(ev["object"]["status"]["conditions"][1]["reason"], "InitialNamesAccepted");
+    assert_eq!(
+        ev["object"]["status"]["conditions"][1]["reason"],
+        "InitialNamesAccepted"
+    );
 }
 
 #[tokio::test]
 async fn custom_resources_are_validated_pruned_and_defaulted() {
     let h = harness().await;
-    h.req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Some(&crd())).await;
-    let r = h.req("POST", "/apis/example.com/v1/namespaces/default/foos", Some(&foo("x", json!({"replicas": 1, "extra": true})))).await;
+    h.req(
+        "POST",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        Some(&crd()),
+    )
+    .await;
+    let r = h
+        .req(
+            "POST",
+            "/apis/example.com/v1/namespaces/default/foos",
+            Some(&foo("x", json!({"replicas": 1, "extra": true}))),
+        )
+        .await;
     assert_eq!(r.code, 201, "{}", r.text);
     assert_eq!(r.body["spec"], json!({"replicas": 1, "mode": "a"}));
     assert_eq!(r.body["metadata"]["generation"], 1);
-    let warnings: Vec<&str> = r.headers.get_all("warning").iter().map(|v| v.to_str().unwrap()).collect();
+    let warnings: Vec<&str> = r
+        .headers
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
     assert_eq!(warnings, vec!["299 - \"unknown field \\\"spec.extra\\\"\""]);
-    let r = h.req("POST", "/apis/example.com/v1/namespaces/default/foos", Some(&foo("bad", json!({"replicas": "many"})))).await;
+    let r = h
+        .req(
+            "POST",
+            "/apis/example.com/v1/namespaces/default/foos",
+            Some(&foo("bad", json!({"replicas": "many"}))),
+        )
+        .await;
     assert_eq!(r.code, 422);
     assert_eq!(r.body["message"], "Foo.example.com \"bad\" is invalid: spec.replicas: Invalid value: \"string\": spec.replicas in body must be of type integer: \"string\"");
-    assert_eq!(r.body["details"]["causes"][0]["reason"], "FieldValueTypeInvalid");
-    let r = h.req("POST", "/apis/example.com/v1/namespaces/default/foos", Some(&foo("bad2", json!({"mode": "z"})))).await;
+    assert_eq!(
+        r.body["details"]["causes"][0]["reason"],
+        "FieldValueTypeInvalid"
+    );
+    let r = h
+        .req(
+            "POST",
+            "/apis/example.com/v1/namespaces/default/foos",
+            Some(&foo("bad2", json!({"mode": "z"}))),
+        )
+        .await;
     assert_eq!(r.body["message"], "Foo.example.com \"bad2\" is invalid: spec.mode: Unsupported value: \"z\": supported values: \"a\", \"b\"");
-    let r = h.req("GET", "/apis/example.com/v1/namespaces/default/foos", None).await;
+    let r = h
+        .req("GET", "/apis/example.com/v1/namespaces/default/foos", None)
+        .await;
     assert_eq!(r.body["kind"], "FooList");
-    assert_eq!(r.body["items"][0]["kind"], "Foo", "CR list items keep kind/apiVersion");
-    let mut x = h.req("GET", "/apis/example.com/v1/namespaces/default/foos/x", None).await.body;
-    x["metadata"].as_object_mut().unwrap().remove("resourceVersion");
-    let r = h.req("PUT", "/apis/example.com/v1/namespaces/default/foos/x", Some(&x)).await;
+    assert_eq!(
+        r.body["items"][0]["kind"], "Foo",
+        "CR list items keep kind/apiVersion"
+    );
+    let mut x = h
+        .req(
+            "GET",
+            "/apis/example.com/v1/namespaces/default/foos/x",
+            None,
+        )
+        .await
+        .body;
+    x["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resourceVersion");
+    let r = h
+        .req(
+            "PUT",
+            "/apis/example.com/v1/namespaces/default/foos/x",
+            Some(&x),
+        )
+        .await;
     assert_eq!(r.code, 422);
     assert_eq!(r.body["message"], "foos.example.com \"x\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update");
-    let r = h.req_ct("PATCH", "/apis/example.com/v1/namespaces/default/foos/x", Some("{}".into()), "application/strategic-merge-patch+json").await;
+    let r = h
+        .req_ct(
+            "PATCH",
+            "/apis/example.com/v1/namespaces/default/foos/x",
+            Some("{}".into()),
+            "application/strategic-merge-patch+json",
+        )
+        .await;
     assert_eq!(r.code, 415);
     assert_eq!(r.body["message"], "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
 }
@@ -95,26 +200,58 @@ async fn custom_resources_are_validated_pruned_and_defaulted() {
 #[tokio::test]
 async fn status_and_scale_subresources_of_custom_resources() {
     let h = harness().await;
-    h.req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Some(&crd())).await;
+    h.req(
+        "POST",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        Some(&crd()),
+    )
+    .await;
     let r = h.req("POST", "/apis/example.com/v1/namespaces/default/foos", Some(&json!({"apiVersion":"example.com/v1","kind":"Foo","metadata":{"name":"s"},"spec":{"replicas":1},"status":{"replicas":9}}))).await;
     assert!(r.body.get("status").is_none(), "status dropped on create");
     let mut obj = r.body.clone();
     obj["status"] = json!({"replicas": 2});
     obj["spec"]["replicas"] = json!(7);
     obj["metadata"]["labels"] = json!({"ignored": "yes"});
-    let r = h.req("PUT", "/apis/example.com/v1/namespaces/default/foos/s/status", Some(&obj)).await;
+    let r = h
+        .req(
+            "PUT",
+            "/apis/example.com/v1/namespaces/default/foos/s/status",
+            Some(&obj),
+        )
+        .await;
     assert_eq!(r.code, 200, "{}", r.text);
     assert_eq!(r.body["status"]["replicas"], 2);
     assert_eq!(r.body["spec"]["replicas"], 1);
     assert!(r.body["metadata"].get("labels").is_none());
-    let r = h.req("GET", "/apis/example.com/v1/namespaces/default/foos/s/scale", None).await;
-    assert_eq!(r.body, json!({"kind":"Scale","apiVersion":"autoscaling/v1","metadata":r.body["metadata"].clone(),"spec":{"replicas":1},"status":{"replicas":2}}));
+    let r = h
+        .req(
+            "GET",
+            "/apis/example.com/v1/namespaces/default/foos/s/scale",
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"kind":"Scale","apiVersion":"autoscaling/v1","metadata":r.body["metadata"].clone(),"spec":{"replicas":1},"status":{"replicas":2}})
+    );
     let mut scale = r.body.clone();
     scale["spec"]["replicas"] = json!(5);
-    let r = h.req("PUT", "/apis/example.com/v1/namespaces/default/foos/s/scale", Some(&scale)).await;
+    let r = h
+        .req(
+            "PUT",
+            "/apis/example.com/v1/namespaces/default/foos/s/scale",
+            Some(&scale),
+        )
+        .await;
     assert_eq!(r.code, 200, "{}", r.text);
     assert_eq!(r.body["spec"]["replicas"], 5);
-    let r = h.req("GET", "/apis/example.com/v1/namespaces/default/foos/s", None).await;
+    let r = h
+        .req(
+            "GET",
+            "/apis/example.com/v1/namespaces/default/foos/s",
+            None,
+        )
+        .await;
     assert_eq!(r.body["spec"]["replicas"], 5);
     assert_eq!(r.body["metadata"]["generation"], 2);
 }
@@ -122,23 +259,55 @@ async fn status_and_scale_subresources_of_custom_resources() {
 #[tokio::test]
 async fn deleting_a_crd_removes_its_objects_and_its_kind() {
     let h = harness().await;
-    h.req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Some(&crd())).await;
+    h.req(
+        "POST",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        Some(&crd()),
+    )
+    .await;
     for n in ["a", "b"] {
-        let r = h.req("POST", "/apis/example.com/v1/namespaces/default/foos", Some(&foo(n, json!({})))).await;
+        let r = h
+            .req(
+                "POST",
+                "/apis/example.com/v1/namespaces/default/foos",
+                Some(&foo(n, json!({}))),
+            )
+            .await;
         assert_eq!(r.code, 201);
     }
-    let mut w = WatchStream::open(&h, "/apis/example.com/v1/namespaces/default/foos?watch=1&resourceVersion=0").await;
+    let mut w = WatchStream::open(
+        &h,
+        "/apis/example.com/v1/namespaces/default/foos?watch=1&resourceVersion=0",
+    )
+    .await;
     assert_eq!(w.next_pair().await.0, "ADDED");
     assert_eq!(w.next_pair().await.0, "ADDED");
-    let r = h.req("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/foos.example.com", None).await;
+    let r = h
+        .req(
+            "DELETE",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/foos.example.com",
+            None,
+        )
+        .await;
     assert_eq!(r.code, 200);
     assert_eq!(r.body["kind"], "CustomResourceDefinition");
-    assert!(r.body["metadata"]["finalizers"].as_array().unwrap().contains(&json!("customresourcecleanup.apiextensions.k8s.io")));
+    assert!(r.body["metadata"]["finalizers"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("customresourcecleanup.apiextensions.k8s.io")));
     assert_eq!(w.next_pair().await.0, "DELETED");
     assert_eq!(w.next_pair().await.0, "DELETED");
-    let r = h.req("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/foos.example.com", None).await;
+    let r = h
+        .req(
+            "GET",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/foos.example.com",
+            None,
+        )
+        .await;
     assert_eq!(r.code, 404, "CRD gone after cleanup: {}", r.text);
-    let r = h.req("GET", "/apis/example.com/v1/namespaces/default/foos", None).await;
+    let r = h
+        .req("GET", "/apis/example.com/v1/namespaces/default/foos", None)
+        .await;
     assert_eq!((r.code, r.text.as_str()), (404, "404 page not found\n"));
 }
 
@@ -148,15 +317,35 @@ async fn cluster_scoped_crd_and_name_validation() {
     let mut c = crd();
     c["spec"]["scope"] = json!("Cluster");
     c["metadata"]["name"] = json!("wrong.example.com");
-    let r = h.req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Some(&c)).await;
+    let r = h
+        .req(
+            "POST",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            Some(&c),
+        )
+        .await;
     assert_eq!(r.code, 422, "{}", r.text);
     assert!(r.body["message"].as_str().unwrap().starts_with("CustomResourceDefinition.apiextensions.k8s.io \"wrong.example.com\" is invalid: metadata.name"));
     c["metadata"]["name"] = json!("foos.example.com");
-    let r = h.req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Some(&c)).await;
+    let r = h
+        .req(
+            "POST",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            Some(&c),
+        )
+        .await;
     assert_eq!(r.code, 201);
-    let r = h.req("POST", "/apis/example.com/v1/foos", Some(&foo("c", json!({})))).await;
+    let r = h
+        .req(
+            "POST",
+            "/apis/example.com/v1/foos",
+            Some(&foo("c", json!({}))),
+        )
+        .await;
     assert_eq!(r.code, 201, "{}", r.text);
     assert!(r.body["metadata"].get("namespace").is_none());
-    let r = h.req("GET", "/apis/example.com/v1/namespaces/default/foos", None).await;
+    let r = h
+        .req("GET", "/apis/example.com/v1/namespaces/default/foos", None)
+        .await;
     assert_eq!(r.code, 404);
 }

@@ -16,41 +16,98 @@ async fn finalizers_defer_deletion_until_removed() {
     let h = harness().await;
     let mut obj = cm("f", json!({}));
     obj["metadata"]["finalizers"] = json!(["example.com/hold"]);
-    h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&obj)).await;
-    let mut w = WatchStream::open(&h, "/api/v1/namespaces/default/configmaps?watch=1&fieldSelector=metadata.name%3Df").await;
+    h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&obj))
+        .await;
+    let mut w = WatchStream::open(
+        &h,
+        "/api/v1/namespaces/default/configmaps?watch=1&fieldSelector=metadata.name%3Df",
+    )
+    .await;
     assert_eq!(w.next_pair().await.0, "ADDED");
-    let r = h.req("DELETE", "/api/v1/namespaces/default/configmaps/f", None).await;
+    let r = h
+        .req("DELETE", "/api/v1/namespaces/default/configmaps/f", None)
+        .await;
     assert_eq!(r.code, 200);
-    assert_eq!(r.body["kind"], "ConfigMap", "deferred delete returns the object");
+    assert_eq!(
+        r.body["kind"], "ConfigMap",
+        "deferred delete returns the object"
+    );
     assert!(r.body["metadata"]["deletionTimestamp"].is_string());
     assert_eq!(r.body["metadata"]["deletionGracePeriodSeconds"], 0);
     assert_eq!(w.next_pair().await.0, "MODIFIED");
-    let r = h.req("DELETE", "/api/v1/namespaces/default/configmaps/f", None).await;
-    assert_eq!((r.code, r.body["kind"].as_str()), (200, Some("ConfigMap")), "repeat delete: current object");
+    let r = h
+        .req("DELETE", "/api/v1/namespaces/default/configmaps/f", None)
+        .await;
+    assert_eq!(
+        (r.code, r.body["kind"].as_str()),
+        (200, Some("ConfigMap")),
+        "repeat delete: current object"
+    );
     let mut upd = r.body.clone();
     upd["metadata"]["finalizers"] = json!(["example.com/hold", "example.com/new"]);
-    let r = h.req("PUT", "/api/v1/namespaces/default/configmaps/f", Some(&upd)).await;
+    let r = h
+        .req("PUT", "/api/v1/namespaces/default/configmaps/f", Some(&upd))
+        .await;
     assert_eq!(r.code, 422, "no new finalizers while deleting: {}", r.text);
-    let mut upd = h.req("GET", "/api/v1/namespaces/default/configmaps/f", None).await.body;
+    let mut upd = h
+        .req("GET", "/api/v1/namespaces/default/configmaps/f", None)
+        .await
+        .body;
     upd["metadata"]["finalizers"] = json!([]);
-    let r = h.req("PUT", "/api/v1/namespaces/default/configmaps/f", Some(&upd)).await;
+    let r = h
+        .req("PUT", "/api/v1/namespaces/default/configmaps/f", Some(&upd))
+        .await;
     assert_eq!(r.code, 200, "{}", r.text);
     assert_eq!(w.next_pair().await, ("DELETED".into(), "f".into()));
-    assert_eq!(h.req("GET", "/api/v1/namespaces/default/configmaps/f", None).await.code, 404);
+    assert_eq!(
+        h.req("GET", "/api/v1/namespaces/default/configmaps/f", None)
+            .await
+            .code,
+        404
+    );
 }
 
 #[tokio::test]
 async fn propagation_policies_add_gc_finalizers_and_preconditions_conflict() {
     let h = harness().await;
-    h.req("POST", "/apis/apps/v1/namespaces/default/deployments", Some(&deploy("d"))).await;
-    let r = h.req("DELETE", "/apis/apps/v1/namespaces/default/deployments/d", Some(&json!({"preconditions":{"uid":"nope"}}))).await;
+    h.req(
+        "POST",
+        "/apis/apps/v1/namespaces/default/deployments",
+        Some(&deploy("d")),
+    )
+    .await;
+    let r = h
+        .req(
+            "DELETE",
+            "/apis/apps/v1/namespaces/default/deployments/d",
+            Some(&json!({"preconditions":{"uid":"nope"}})),
+        )
+        .await;
     assert_eq!(r.code, 409);
     assert!(r.body["message"].as_str().unwrap().starts_with("Operation cannot be fulfilled on Deployment.apps \"d\": the UID in the precondition (nope) does not match the UID in record"));
-    let r = h.req("DELETE", "/apis/apps/v1/namespaces/default/deployments/d?propagationPolicy=Foreground", None).await;
+    let r = h
+        .req(
+            "DELETE",
+            "/apis/apps/v1/namespaces/default/deployments/d?propagationPolicy=Foreground",
+            None,
+        )
+        .await;
     assert_eq!(r.code, 200);
-    assert_eq!(r.body["metadata"]["finalizers"], json!(["foregroundDeletion"]));
-    assert_eq!(r.body["metadata"]["generation"], 2, "generation bumped on deletion mark");
-    let r = h.req("DELETE", "/apis/apps/v1/namespaces/default/deployments/x?propagationPolicy=Bogus", None).await;
+    assert_eq!(
+        r.body["metadata"]["finalizers"],
+        json!(["foregroundDeletion"])
+    );
+    assert_eq!(
+        r.body["metadata"]["generation"], 2,
+        "generation bumped on deletion mark"
+    );
+    let r = h
+        .req(
+            "DELETE",
+            "/apis/apps/v1/namespaces/default/deployments/x?propagationPolicy=Bogus",
+            None,
+        )
+        .await;
     assert_eq!(r.code, 422);
     assert_eq!(r.body["message"], "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"Bogus\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"");
 }
@@ -59,52 +116,119 @@ async fn propagation_policies_add_gc_finalizers_and_preconditions_conflict() {
 async fn namespace_deletion_leaves_it_terminating_and_blocks_creates() {
     let h = harness().await;
     h.create_ns("doomed").await;
-    h.req("POST", "/api/v1/namespaces/doomed/configmaps", Some(&cm("keep", json!({})))).await;
+    h.req(
+        "POST",
+        "/api/v1/namespaces/doomed/configmaps",
+        Some(&cm("keep", json!({}))),
+    )
+    .await;
     let r = h.req("DELETE", "/api/v1/namespaces/doomed", None).await;
     assert_eq!(r.code, 200);
     assert_eq!(r.body["kind"], "Namespace");
     assert_eq!(r.body["status"]["phase"], "Terminating");
-    assert!(r.body["metadata"].get("deletionGracePeriodSeconds").is_none());
-    let r = h.req("POST", "/api/v1/namespaces/doomed/configmaps", Some(&cm("new", json!({})))).await;
+    assert!(r.body["metadata"]
+        .get("deletionGracePeriodSeconds")
+        .is_none());
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/doomed/configmaps",
+            Some(&cm("new", json!({}))),
+        )
+        .await;
     assert_eq!(r.code, 403);
     assert_eq!(r.body["message"], "configmaps \"new\" is forbidden: unable to create new content in namespace doomed because it is being terminated");
-    assert_eq!(r.body["details"]["causes"][0]["reason"], "NamespaceTerminating");
-    assert_eq!(h.req("GET", "/api/v1/namespaces/doomed/configmaps/keep", None).await.code, 200, "contents remain");
+    assert_eq!(
+        r.body["details"]["causes"][0]["reason"],
+        "NamespaceTerminating"
+    );
+    assert_eq!(
+        h.req("GET", "/api/v1/namespaces/doomed/configmaps/keep", None)
+            .await
+            .code,
+        200,
+        "contents remain"
+    );
     let r = h.req("DELETE", "/api/v1/namespaces/default", None).await;
     assert_eq!(r.code, 403);
-    assert_eq!(r.body["message"], "namespaces \"default\" is forbidden: this namespace may not be deleted");
+    assert_eq!(
+        r.body["message"],
+        "namespaces \"default\" is forbidden: this namespace may not be deleted"
+    );
     let mut ns = h.req("GET", "/api/v1/namespaces/doomed", None).await.body;
     ns["spec"]["finalizers"] = json!([]);
-    let r = h.req("PUT", "/api/v1/namespaces/doomed/finalize", Some(&ns)).await;
+    let r = h
+        .req("PUT", "/api/v1/namespaces/doomed/finalize", Some(&ns))
+        .await;
     assert_eq!(r.code, 200, "{}", r.text);
-    assert_eq!(h.req("GET", "/api/v1/namespaces/doomed", None).await.code, 404, "finalize with no finalizers removes it");
+    assert_eq!(
+        h.req("GET", "/api/v1/namespaces/doomed", None).await.code,
+        404,
+        "finalize with no finalizers removes it"
+    );
 }
 
 #[tokio::test]
 async fn status_subresource_and_generation_rules() {
     let h = harness().await;
-    let r = h.req("POST", "/apis/apps/v1/namespaces/default/deployments", Some(&deploy("g"))).await;
+    let r = h
+        .req(
+            "POST",
+            "/apis/apps/v1/namespaces/default/deployments",
+            Some(&deploy("g")),
+        )
+        .await;
     assert_eq!(r.code, 201, "{}", r.text);
     assert_eq!(r.body["metadata"]["generation"], 1);
     let mut d = r.body.clone();
     d["status"] = json!({"replicas": 5});
     d["metadata"]["labels"] = json!({"x": "y"});
-    let r = h.req("PUT", "/apis/apps/v1/namespaces/default/deployments/g", Some(&d)).await;
+    let r = h
+        .req(
+            "PUT",
+            "/apis/apps/v1/namespaces/default/deployments/g",
+            Some(&d),
+        )
+        .await;
     assert_eq!(r.body["status"], json!({}), "main endpoint ignores status");
-    assert_eq!(r.body["metadata"]["generation"], 1, "labels alone do not bump generation");
+    assert_eq!(
+        r.body["metadata"]["generation"], 1,
+        "labels alone do not bump generation"
+    );
     let mut d = r.body.clone();
     d["spec"]["replicas"] = json!(3);
     d["status"] = json!({"replicas": 3});
-    let r = h.req("PUT", "/apis/apps/v1/namespaces/default/deployments/g/status", Some(&d)).await;
+    let r = h
+        .req(
+            "PUT",
+            "/apis/apps/v1/namespaces/default/deployments/g/status",
+            Some(&d),
+        )
+        .await;
     assert_eq!(r.code, 200, "{}", r.text);
     assert_eq!(r.body["status"]["replicas"], 3);
     assert_eq!(r.body["spec"]["replicas"], 2, "/status ignores spec");
     assert_eq!(r.body["metadata"]["generation"], 1);
     let mut d = r.body.clone();
     d["spec"]["replicas"] = json!(4);
-    let r = h.req("PUT", "/apis/apps/v1/namespaces/default/deployments/g", Some(&d)).await;
-    assert_eq!(r.body["metadata"]["generation"], 2, "spec change bumps generation");
-    let r = h.req("GET", "/apis/apps/v1/namespaces/default/deployments/g/scale", None).await;
+    let r = h
+        .req(
+            "PUT",
+            "/apis/apps/v1/namespaces/default/deployments/g",
+            Some(&d),
+        )
+        .await;
+    assert_eq!(
+        r.body["metadata"]["generation"], 2,
+        "spec change bumps generation"
+    );
+    let r = h
+        .req(
+            "GET",
+            "/apis/apps/v1/namespaces/default/deployments/g/scale",
+            None,
+        )
+        .await;
     assert_eq!(r.body["kind"], "Scale");
     assert_eq!(r.body["spec"]["replicas"], 4);
     assert_eq!(r.body["status"]["selector"], "app=g");
@@ -114,18 +238,51 @@ async fn status_subresource_and_generation_rules() {
 async fn dry_run_writes_nothing() {
     let h = harness().await;
     let before = h.server.revision();
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps?dryRun=All", Some(&cm("dry", json!({})))).await;
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/default/configmaps?dryRun=All",
+            Some(&cm("dry", json!({}))),
+        )
+        .await;
     assert_eq!(r.code, 201);
     assert!(r.body["metadata"].get("resourceVersion").is_none());
-    assert_eq!(h.req("GET", "/api/v1/namespaces/default/configmaps/dry", None).await.code, 404);
-    h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&cm("real", json!({})))).await;
+    assert_eq!(
+        h.req("GET", "/api/v1/namespaces/default/configmaps/dry", None)
+            .await
+            .code,
+        404
+    );
+    h.req(
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        Some(&cm("real", json!({}))),
+    )
+    .await;
     let after_create = h.server.revision();
     assert_eq!(after_create, before + 1);
-    let r = h.req("DELETE", "/api/v1/namespaces/default/configmaps/real?dryRun=All", None).await;
+    let r = h
+        .req(
+            "DELETE",
+            "/api/v1/namespaces/default/configmaps/real?dryRun=All",
+            None,
+        )
+        .await;
     assert_eq!(r.code, 200);
-    assert_eq!(h.req("GET", "/api/v1/namespaces/default/configmaps/real", None).await.code, 200);
+    assert_eq!(
+        h.req("GET", "/api/v1/namespaces/default/configmaps/real", None)
+            .await
+            .code,
+        200
+    );
     assert_eq!(h.server.revision(), after_create);
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps?dryRun=Some", Some(&cm("x", json!({})))).await;
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/default/configmaps?dryRun=Some",
+            Some(&cm("x", json!({}))),
+        )
+        .await;
     assert_eq!(r.code, 422);
 }
 
@@ -134,23 +291,51 @@ async fn delete_collection_returns_the_matched_list() {
     let h = harness().await;
     h.create_ns("dc").await;
     for (n, l) in [("a", "x"), ("b", "x"), ("c", "y")] {
-        h.req("POST", "/api/v1/namespaces/dc/configmaps", Some(&cm(n, json!({"l": l})))).await;
+        h.req(
+            "POST",
+            "/api/v1/namespaces/dc/configmaps",
+            Some(&cm(n, json!({"l": l}))),
+        )
+        .await;
     }
-    let r = h.req("DELETE", "/api/v1/namespaces/dc/configmaps?labelSelector=l%3Dx", None).await;
+    let r = h
+        .req(
+            "DELETE",
+            "/api/v1/namespaces/dc/configmaps?labelSelector=l%3Dx",
+            None,
+        )
+        .await;
     assert_eq!(r.code, 200);
     assert_eq!(r.body["kind"], "ConfigMapList");
     assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
     let r = h.req("GET", "/api/v1/namespaces/dc/configmaps", None).await;
-    let names: Vec<&str> = r.body["items"].as_array().unwrap().iter().map(|i| i["metadata"]["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["c"]);
 }
 
 #[tokio::test]
 async fn noop_update_does_not_bump_resource_version() {
     let h = harness().await;
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&cm("same", json!({})))).await;
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some(&cm("same", json!({}))),
+        )
+        .await;
     let rv = r.body["metadata"]["resourceVersion"].clone();
-    let r = h.req("PUT", "/api/v1/namespaces/default/configmaps/same", Some(&r.body)).await;
+    let r = h
+        .req(
+            "PUT",
+            "/api/v1/namespaces/default/configmaps/same",
+            Some(&r.body),
+        )
+        .await;
     assert_eq!(r.code, 200);
     assert_eq!(r.body["metadata"]["resourceVersion"], rv);
 }
@@ -160,10 +345,21 @@ async fn immutable_configmap_rejects_data_changes() {
     let h = harness().await;
     let mut obj = cm("imm", json!({}));
     obj["immutable"] = json!(true);
-    let r = h.req("POST", "/api/v1/namespaces/default/configmaps", Some(&obj)).await;
+    let r = h
+        .req("POST", "/api/v1/namespaces/default/configmaps", Some(&obj))
+        .await;
     let mut upd = r.body.clone();
     upd["data"]["k"] = json!("changed");
-    let r = h.req("PUT", "/api/v1/namespaces/default/configmaps/imm", Some(&upd)).await;
+    let r = h
+        .req(
+            "PUT",
+            "/api/v1/namespaces/default/configmaps/imm",
+            Some(&upd),
+        )
+        .await;
     assert_eq!(r.code, 422);
-    assert_eq!(r.body["message"], "ConfigMap \"imm\" is invalid: data: Forbidden: field is immutable when `immutable` is set");
+    assert_eq!(
+        r.body["message"],
+        "ConfigMap \"imm\" is invalid: data: Forbidden: field is immutable when `immutable` is set"
+    );
 }

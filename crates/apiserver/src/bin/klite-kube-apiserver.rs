@@ -86,11 +86,23 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
         };
         let value = value.unwrap_or_default();
         match name.as_str() {
-            "secure-port" => args.secure_port = Some(value.parse().map_err(|_| format!("invalid argument {value:?} for \"--secure-port\""))?),
+            "secure-port" => {
+                args.secure_port = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("invalid argument {value:?} for \"--secure-port\""))?,
+                )
+            }
             "bind-address" => args.bind_address = Some(value),
             "cert-dir" => args.cert_dir = Some(PathBuf::from(value)),
             "client-ca-file" => args.client_ca_file = Some(PathBuf::from(value)),
-            "etcd-servers" => args.etcd_servers = value.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            "etcd-servers" => {
+                args.etcd_servers = value
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }
             "tls-cert-file" => args.tls_cert_file = Some(PathBuf::from(value)),
             "tls-private-key-file" => args.tls_key_file = Some(PathBuf::from(value)),
             n if KNOWN_FLAGS.iter().any(|(f, _)| *f == n) => {}
@@ -102,52 +114,79 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
 
 /// `GET <server>/health` over plain HTTP; true on a 200.
 async fn etcd_healthy(server: &str) -> bool {
-    let Some(rest) = server.strip_prefix("http://") else { return false };
+    let Some(rest) = server.strip_prefix("http://") else {
+        return false;
+    };
     let host = rest.trim_end_matches('/');
-    let connect = tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(host)).await;
-    let Ok(Ok(mut stream)) = connect else { return false };
+    let connect =
+        tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(host)).await;
+    let Ok(Ok(mut stream)) = connect else {
+        return false;
+    };
     let req = format!("GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     if stream.write_all(req.as_bytes()).await.is_err() {
         return false;
     }
     let mut buf = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut buf)).await;
-    matches!(read, Ok(Ok(_))) && (buf.starts_with(b"HTTP/1.1 200") || buf.starts_with(b"HTTP/1.0 200"))
+    matches!(read, Ok(Ok(_)))
+        && (buf.starts_with(b"HTTP/1.1 200") || buf.starts_with(b"HTTP/1.0 200"))
 }
 
 fn serving_material(args: &Args) -> Result<Option<CertKeyPem>, String> {
     if let (Some(c), Some(k)) = (&args.tls_cert_file, &args.tls_key_file) {
-        let cert_pem = std::fs::read_to_string(c).map_err(|e| format!("reading {}: {e}", c.display()))?;
-        let key_pem = std::fs::read_to_string(k).map_err(|e| format!("reading {}: {e}", k.display()))?;
+        let cert_pem =
+            std::fs::read_to_string(c).map_err(|e| format!("reading {}: {e}", c.display()))?;
+        let key_pem =
+            std::fs::read_to_string(k).map_err(|e| format!("reading {}: {e}", k.display()))?;
         return Ok(Some(CertKeyPem { cert_pem, key_pem }));
     }
-    let Some(dir) = &args.cert_dir else { return Ok(None) };
+    let Some(dir) = &args.cert_dir else {
+        return Ok(None);
+    };
     let crt = dir.join("apiserver.crt");
     let key = dir.join("apiserver.key");
     if crt.exists() && key.exists() {
-        let cert_pem = std::fs::read_to_string(&crt).map_err(|e| format!("reading {}: {e}", crt.display()))?;
-        let key_pem = std::fs::read_to_string(&key).map_err(|e| format!("reading {}: {e}", key.display()))?;
+        let cert_pem =
+            std::fs::read_to_string(&crt).map_err(|e| format!("reading {}: {e}", crt.display()))?;
+        let key_pem =
+            std::fs::read_to_string(&key).map_err(|e| format!("reading {}: {e}", key.display()))?;
         return Ok(Some(CertKeyPem { cert_pem, key_pem }));
     }
     // Like kube-apiserver: self-signed material generated into --cert-dir.
     let ca = CertAuthority::generate("localhost-ca").map_err(|e| e.to_string())?;
     let mut names = vec!["localhost", "127.0.0.1"];
-    if let Some(b) = args.bind_address.as_deref().filter(|b| !b.is_empty() && *b != "0.0.0.0") {
+    if let Some(b) = args
+        .bind_address
+        .as_deref()
+        .filter(|b| !b.is_empty() && *b != "0.0.0.0")
+    {
         names.push(b);
     }
     let pair = ca.issue_serving(&names).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    std::fs::write(&crt, format!("{}{}", pair.cert_pem, ca.cert_pem())).map_err(|e| e.to_string())?;
+    std::fs::write(&crt, format!("{}{}", pair.cert_pem, ca.cert_pem()))
+        .map_err(|e| e.to_string())?;
     std::fs::write(&key, &pair.key_pem).map_err(|e| e.to_string())?;
     Ok(Some(pair))
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let bind: IpAddr = args.bind_address.as_deref().unwrap_or("0.0.0.0").parse().map_err(|e| format!("invalid --bind-address: {e}"))?;
-    let mut options = ServerOptions { bind_address: bind, port: args.secure_port.unwrap_or(6443), ..Default::default() };
+    let bind: IpAddr = args
+        .bind_address
+        .as_deref()
+        .unwrap_or("0.0.0.0")
+        .parse()
+        .map_err(|e| format!("invalid --bind-address: {e}"))?;
+    let mut options = ServerOptions {
+        bind_address: bind,
+        port: args.secure_port.unwrap_or(6443),
+        ..Default::default()
+    };
     options.serving = serving_material(&args)?;
     if let Some(path) = &args.client_ca_file {
-        let pem = std::fs::read_to_string(path).map_err(|e| format!("reading --client-ca-file {}: {e}", path.display()))?;
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading --client-ca-file {}: {e}", path.display()))?;
         options.client_ca = ClientCa::Pem(pem);
     }
     let etcd_ok = Arc::new(AtomicBool::new(args.etcd_servers.is_empty()));
@@ -164,8 +203,12 @@ async fn run(args: Args) -> Result<(), String> {
         options.health_check = Some(Arc::new(move || flag.load(Ordering::SeqCst)));
     }
     let server = start(options).await.map_err(|e| e.to_string())?;
-    eprintln!("I klite-kube-apiserver: Serving securely on {}", server.local_addr());
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
+    eprintln!(
+        "I klite-kube-apiserver: Serving securely on {}",
+        server.local_addr()
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| e.to_string())?;
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
@@ -184,7 +227,11 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("Error: cannot start runtime: {e}");

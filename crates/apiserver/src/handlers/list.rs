@@ -54,7 +54,10 @@ pub fn list_options_invalid(issue: FieldIssue) -> ApiError {
 pub fn parse_rv(raw: Option<&str>) -> Result<Option<u64>, ApiError> {
     match raw.filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => s.parse::<u64>().map(Some).map_err(|_| ApiError::bad_request(format!("invalid resource version: {s}"))),
+        Some(s) => s
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(format!("invalid resource version: {s}"))),
     }
 }
 
@@ -94,9 +97,12 @@ fn decode_continue(token: &str) -> Result<(i64, String), ApiError> {
         .decode(token.trim_end_matches('='))
         .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(token))
         .map_err(|e| bad(&format!("continue key is not valid: {e}")))?;
-    let v: Value = serde_json::from_slice(&raw).map_err(|e| bad(&format!("continue key is not valid: {e}")))?;
+    let v: Value = serde_json::from_slice(&raw)
+        .map_err(|e| bad(&format!("continue key is not valid: {e}")))?;
     if v.get("v").and_then(Value::as_str) != Some("meta.k8s.io/v1") {
-        return Err(bad("continue key is not valid: server does not recognize this encoded version"));
+        return Err(bad(
+            "continue key is not valid: server does not recognize this encoded version",
+        ));
     }
     let rv = v.get("rv").and_then(Value::as_i64).unwrap_or(0);
     if rv == 0 {
@@ -130,7 +136,10 @@ pub async fn list(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Rep
     let rv_match = q.get("resourceVersionMatch").unwrap_or("").to_string();
     let continue_token = q.get("continue").unwrap_or("").to_string();
     if q.get("sendInitialEvents").is_some() {
-        return Err(list_options_invalid(FieldIssue::forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list")));
+        return Err(list_options_invalid(FieldIssue::forbidden(
+            "sendInitialEvents",
+            "sendInitialEvents is forbidden for list",
+        )));
     }
     if !rv_match.is_empty() {
         if !matches!(rv_match.as_str(), "Exact" | "NotOlderThan") {
@@ -161,7 +170,10 @@ pub async fn list(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Rep
     }
     let selection = Selection::parse(ctx, def)?;
     let mut limit: usize = match q.non_empty("limit") {
-        Some(l) => l.parse::<i64>().map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?.max(0) as usize,
+        Some(l) => l
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?
+            .max(0) as usize,
         None => 0,
     };
     let requested_rv = parse_rv(Some(&rv_raw))?;
@@ -169,7 +181,9 @@ pub async fn list(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Rep
     let mut start_key: Option<String> = None;
     let snapshot: Snapshot = if !continue_token.is_empty() {
         if !rv_raw.is_empty() && rv_raw != "0" {
-            return Err(ApiError::bad_request("specifying resource version is not allowed when using continue"));
+            return Err(ApiError::bad_request(
+                "specifying resource version is not allowed when using continue",
+            ));
         }
         let (rv, start) = decode_continue(&continue_token)?;
         start_key = Some(resume_key(def, ns, &start));
@@ -192,13 +206,21 @@ pub async fn list(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Rep
                 limit = 0;
                 store.snapshot()
             }
-            Some(n) if rv_match == "Exact" || (rv_match.is_empty() && limit > 0) => match store.snapshot_at(n) {
+            Some(n) if rv_match == "Exact" || (rv_match.is_empty() && limit > 0) => match store
+                .snapshot_at(n)
+            {
                 Some(s) => s,
                 None if n > store.revision() => {
                     wait_for_revision(ctx, n).await?;
-                    store.snapshot_at(n).ok_or_else(|| ApiError::expired("The resourceVersion for the provided list is too old."))?
+                    store.snapshot_at(n).ok_or_else(|| {
+                        ApiError::expired("The resourceVersion for the provided list is too old.")
+                    })?
                 }
-                None => return Err(ApiError::expired("The resourceVersion for the provided list is too old.")),
+                None => {
+                    return Err(ApiError::expired(
+                        "The resourceVersion for the provided list is too old.",
+                    ))
+                }
             },
             Some(n) => {
                 wait_for_revision(ctx, n).await?;
@@ -206,7 +228,14 @@ pub async fn list(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Rep
             }
         }
     };
-    let prefix = storage_prefix(&def.storage_id, if def.namespaced && !ns.is_empty() { Some(ns) } else { None });
+    let prefix = storage_prefix(
+        &def.storage_id,
+        if def.namespaced && !ns.is_empty() {
+            Some(ns)
+        } else {
+            None
+        },
+    );
     let mut upper = prefix.clone();
     upper.pop();
     upper.push('\u{1}');
@@ -237,8 +266,15 @@ pub async fn list(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Rep
     if more {
         if let Some(k) = last_key {
             let (kns, kname) = split_key(k);
-            let start = if def.namespaced && ns.is_empty() { format!("{kns}/{kname}") } else { kname.to_string() };
-            metadata.push_str(&format!(",\"continue\":\"{}\"", encode_continue(snapshot.rev as i64, &start)));
+            let start = if def.namespaced && ns.is_empty() {
+                format!("{kns}/{kname}")
+            } else {
+                kname.to_string()
+            };
+            metadata.push_str(&format!(
+                ",\"continue\":\"{}\"",
+                encode_continue(snapshot.rev as i64, &start)
+            ));
             if selection.is_empty() {
                 metadata.push_str(&format!(",\"remainingItemCount\":{remaining}"));
             }
@@ -283,9 +319,17 @@ mod tests {
     #[test]
     fn continue_tokens_round_trip_in_upstream_format() {
         let t = encode_continue(42, "ns/name");
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&t).unwrap();
-        assert_eq!(String::from_utf8(raw).unwrap(), "{\"v\":\"meta.k8s.io/v1\",\"rv\":42,\"start\":\"ns/name\\u0000\"}");
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&t)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(raw).unwrap(),
+            "{\"v\":\"meta.k8s.io/v1\",\"rv\":42,\"start\":\"ns/name\\u0000\"}"
+        );
         assert_eq!(decode_continue(&t).unwrap(), (42, "ns/name".to_string()));
-        assert!(decode_continue("!!!").unwrap_err().message.starts_with("invalid continue token: continue key is not valid"));
+        assert!(decode_continue("!!!")
+            .unwrap_err()
+            .message
+            .starts_with("invalid continue token: continue key is not valid"));
     }
 }

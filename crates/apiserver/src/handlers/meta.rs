@@ -37,25 +37,38 @@ pub fn meta_mut(obj: &mut Value) -> &mut Map<String, Value> {
     if !obj.is_object() {
         *obj = Value::Object(Map::new());
     }
-    let Value::Object(root) = obj else { unreachable!("root was just made an object") };
-    let meta = root.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(root) = obj else {
+        unreachable!("root was just made an object")
+    };
+    let meta = root
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
     if !meta.is_object() {
         *meta = Value::Object(Map::new());
     }
-    let Value::Object(meta) = meta else { unreachable!("metadata was just made an object") };
+    let Value::Object(meta) = meta else {
+        unreachable!("metadata was just made an object")
+    };
     meta
 }
 
 /// A string metadata field ("" when missing).
 pub fn meta_str<'a>(obj: &'a Value, key: &str) -> &'a str {
-    obj.get("metadata").and_then(|m| m.get(key)).and_then(Value::as_str).unwrap_or("")
+    obj.get("metadata")
+        .and_then(|m| m.get(key))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// `metadata.finalizers` as strings.
 pub fn finalizers(obj: &Value) -> Vec<String> {
     obj.pointer("/metadata/finalizers")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|f| f.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -76,18 +89,24 @@ pub fn generate_name(prefix: &str) -> String {
     while base.len() > 58 {
         base.pop();
     }
-    let suffix: String = (0..5).map(|_| ALPHABET[rand::random::<u32>() as usize % ALPHABET.len()] as char).collect();
+    let suffix: String = (0..5)
+        .map(|_| ALPHABET[rand::random::<u32>() as usize % ALPHABET.len()] as char)
+        .collect();
     base + &suffix
 }
 
 /// The unknown top-level and metadata fields of a built-in object (sorted), removed from it.
 pub fn drop_unknown_fields(def: &ResourceDef, obj: &mut Value) -> Vec<String> {
     let mut unknown = Vec::new();
-    let Some(known) = def.known_fields else { return unknown };
+    let Some(known) = def.known_fields else {
+        return unknown;
+    };
     if let Some(map) = obj.as_object_mut() {
         let keys: Vec<String> = map.keys().cloned().collect();
         for k in keys {
-            if !matches!(k.as_str(), "kind" | "apiVersion" | "metadata") && !known.contains(&k.as_str()) {
+            if !matches!(k.as_str(), "kind" | "apiVersion" | "metadata")
+                && !known.contains(&k.as_str())
+            {
                 map.remove(&k);
                 unknown.push(k);
             }
@@ -111,7 +130,11 @@ pub fn prepare_for_create(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiE
     let name = meta_str(obj, "name").to_string();
     match (def.group.as_str(), def.resource.as_str()) {
         ("", "namespaces") => {
-            let mut fins: Vec<Value> = obj.pointer("/spec/finalizers").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut fins: Vec<Value> = obj
+                .pointer("/spec/finalizers")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             if !fins.iter().any(|f| f == "kubernetes") {
                 fins.push(json!("kubernetes"));
             }
@@ -131,7 +154,9 @@ pub fn prepare_for_create(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiE
                 }
             }
         }
-        ("apiextensions.k8s.io", "customresourcedefinitions") => crate::crd::prepare_for_create(obj),
+        ("apiextensions.k8s.io", "customresourcedefinitions") => {
+            crate::crd::prepare_for_create(obj)
+        }
         _ => {
             if def.has_status() {
                 obj["status"] = json!({});
@@ -165,27 +190,41 @@ fn prepare_secret(obj: &mut Value) -> Result<(), ApiError> {
         }
     }
     if let Some(string_data) = obj.get("stringData").and_then(Value::as_object).cloned() {
-        let data = obj.as_object_mut().map(|m| m.entry("data").or_insert_with(|| json!({})));
+        let data = obj
+            .as_object_mut()
+            .map(|m| m.entry("data").or_insert_with(|| json!({})));
         if let Some(data) = data {
             if !data.is_object() {
                 *data = json!({});
             }
             for (k, v) in string_data {
-                data[k.as_str()] = json!(base64::engine::general_purpose::STANDARD.encode(v.as_str().unwrap_or("")));
+                data[k.as_str()] = json!(
+                    base64::engine::general_purpose::STANDARD.encode(v.as_str().unwrap_or(""))
+                );
             }
         }
         if let Some(m) = obj.as_object_mut() {
             m.remove("stringData");
         }
     }
-    if obj.get("type").and_then(Value::as_str).unwrap_or("").is_empty() {
+    if obj
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
         obj["type"] = json!("Opaque");
     }
     Ok(())
 }
 
 /// PrepareForUpdate for the main endpoint and subresources: what is kept from `old`.
-pub fn prepare_for_update(def: &ResourceDef, old: &Value, new: &mut Value, sub: &str) -> Result<(), ApiError> {
+pub fn prepare_for_update(
+    def: &ResourceDef,
+    old: &Value,
+    new: &mut Value,
+    sub: &str,
+) -> Result<(), ApiError> {
     let copy = |key: &str, from: &Value, to: &mut Value| match from.get(key) {
         Some(v) => to[key] = v.clone(),
         None => {
@@ -271,13 +310,21 @@ pub fn prepare_for_update(def: &ResourceDef, old: &Value, new: &mut Value, sub: 
     // System fields are restored from the stored object, never an error.
     let old_meta = old.get("metadata").cloned().unwrap_or(json!({}));
     let meta = meta_mut(new);
-    for key in ["creationTimestamp", "uid", "generation", "deletionTimestamp"] {
+    for key in [
+        "creationTimestamp",
+        "uid",
+        "generation",
+        "deletionTimestamp",
+    ] {
         match old_meta.get(key) {
             Some(v) => meta.insert(key.into(), v.clone()),
             None => meta.remove(key),
         };
     }
-    if meta.get("deletionGracePeriodSeconds").is_none_or(Value::is_null) {
+    if meta
+        .get("deletionGracePeriodSeconds")
+        .is_none_or(Value::is_null)
+    {
         match old_meta.get("deletionGracePeriodSeconds") {
             Some(v) => meta.insert("deletionGracePeriodSeconds".into(), v.clone()),
             None => meta.remove("deletionGracePeriodSeconds"),
@@ -295,7 +342,8 @@ fn bump_generation(def: &ResourceDef, old: &Value, new: &mut Value) {
         GenerationPolicy::Unmanaged => false,
         GenerationPolicy::Spec => old.get("spec") != new.get("spec"),
         GenerationPolicy::SpecOrAnnotations => {
-            old.get("spec") != new.get("spec") || old.pointer("/metadata/annotations") != new.pointer("/metadata/annotations")
+            old.get("spec") != new.get("spec")
+                || old.pointer("/metadata/annotations") != new.pointer("/metadata/annotations")
         }
         GenerationPolicy::NonMetadata => {
             let strip = |v: &Value| {
@@ -310,15 +358,23 @@ fn bump_generation(def: &ResourceDef, old: &Value, new: &mut Value) {
         }
     };
     if changed {
-        let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+        let generation = old
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         meta_mut(new).insert("generation".into(), json!(generation + 1));
     }
 }
 
 fn config_key_issues(obj: &Value, field: &str, issues: &mut Vec<FieldIssue>) {
-    let Some(map) = obj.get(field).and_then(Value::as_object) else { return };
+    let Some(map) = obj.get(field).and_then(Value::as_object) else {
+        return;
+    };
     for k in map.keys() {
-        let valid = !k.is_empty() && k.len() <= 253 && k.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+        let valid = !k.is_empty()
+            && k.len() <= 253
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
         if !valid {
             issues.push(FieldIssue::invalid(
                 &format!("{field}[{k}]"),
@@ -353,7 +409,11 @@ pub fn validate_kind(def: &ResourceDef, obj: &Value, old: Option<&Value>) -> Vec
                 }
             }
             if def.resource == "secrets" && old.get("type") != obj.get("type") {
-                issues.push(FieldIssue::invalid("type", obj.get("type").unwrap_or(&Value::Null), "field is immutable"));
+                issues.push(FieldIssue::invalid(
+                    "type",
+                    obj.get("type").unwrap_or(&Value::Null),
+                    "field is immutable",
+                ));
             }
         }
     }

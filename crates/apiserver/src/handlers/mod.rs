@@ -71,17 +71,28 @@ pub enum Reply {
 }
 
 fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 fn error_response(err: &ApiError, pretty: bool) -> Response<Body> {
     let code = StatusCode::from_u16(err.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = Response::builder().status(code);
     if let Some(text) = &err.plain_text {
-        builder = builder.header("Content-Type", "text/plain; charset=utf-8").header("X-Content-Type-Options", "nosniff");
-        return builder.body(full(text.clone())).unwrap_or_else(|_| Response::new(full("")));
+        builder = builder
+            .header("Content-Type", "text/plain; charset=utf-8")
+            .header("X-Content-Type-Options", "nosniff");
+        return builder
+            .body(full(text.clone()))
+            .unwrap_or_else(|_| Response::new(full("")));
     }
-    if let Some(retry) = err.details.as_ref().and_then(|d| d.retry_after_seconds).filter(|r| *r > 0) {
+    if let Some(retry) = err
+        .details
+        .as_ref()
+        .and_then(|d| d.retry_after_seconds)
+        .filter(|r| *r > 0)
+    {
         builder = builder.header("Retry-After", retry.to_string());
     }
     if err.code == 403 {
@@ -91,7 +102,10 @@ fn error_response(err: &ApiError, pretty: bool) -> Response<Body> {
     if pretty {
         body = pretty_json(&body);
     }
-    builder.header("Content-Type", "application/json").body(full(body)).unwrap_or_else(|_| Response::new(full("")))
+    builder
+        .header("Content-Type", "application/json")
+        .body(full(body))
+        .unwrap_or_else(|_| Response::new(full("")))
 }
 
 /// Re-indent compact JSON with two spaces, preserving key order (Go's `json.Indent`).
@@ -158,7 +172,10 @@ pub fn pretty_json(compact: &[u8]) -> Vec<u8> {
 }
 
 fn negotiate(headers: &HeaderMap) -> Result<Format, ApiError> {
-    let accept = headers.get("accept").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accept = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if accept.trim().is_empty() {
         return Ok(Format::Json);
     }
@@ -168,39 +185,62 @@ fn negotiate(headers: &HeaderMap) -> Result<Format, ApiError> {
         let params: Vec<&str> = parts.collect();
         // Transformations (`as=Table`, `as=PartialObjectMetadata`, aggregated discovery) are
         // declined here: the clause is skipped so a plain JSON clause answers.
-        if params.iter().any(|p| p.starts_with("as=") || p.starts_with("g=") || p.starts_with("v=")) {
+        if params
+            .iter()
+            .any(|p| p.starts_with("as=") || p.starts_with("g=") || p.starts_with("v="))
+        {
             continue;
         }
-        if params.iter().any(|p| p.starts_with("q=0") && !p.starts_with("q=0.")) {
+        if params
+            .iter()
+            .any(|p| p.starts_with("q=0") && !p.starts_with("q=0."))
+        {
             continue;
         }
         match media.as_str() {
-            "application/json" | "*/*" | "application/*" | "application/json-patch+json"
+            "application/json"
+            | "*/*"
+            | "application/*"
+            | "application/json-patch+json"
             | "application/merge-patch+json" => return Ok(Format::Json),
             "application/yaml" => return Ok(Format::Yaml),
             _ => {}
         }
     }
-    Err(ApiError::not_acceptable(&["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]))
+    Err(ApiError::not_acceptable(&[
+        "application/json",
+        "application/yaml",
+        "application/vnd.kubernetes.protobuf",
+    ]))
 }
 
 fn wants_pretty(query: &Query, headers: &HeaderMap) -> bool {
     if let Some(p) = query.get("pretty") {
         return request_info::parse_bool(p).unwrap_or(false);
     }
-    let ua = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ua = headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     ua.starts_with("curl") || ua.starts_with("Wget") || ua.starts_with("Mozilla/5.0")
 }
 
 /// Serve one HTTP request.
-pub(crate) async fn handle(shared: Arc<Shared>, identity: Arc<CertIdentity>, req: http::Request<Incoming>) -> Response<Body> {
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    identity: Arc<CertIdentity>,
+    req: http::Request<Incoming>,
+) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let query = Query::parse(parts.uri.query().unwrap_or(""));
     let pretty = wants_pretty(&query, &parts.headers);
-    let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+    let authorization = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
     let user = match shared.authn.request(&identity, authorization) {
         Ok(u) => u,
-        Err(()) => return error_response(&ApiError::unauthorized(), pretty),
+        Err(crate::auth::Rejected) => return error_response(&ApiError::unauthorized(), pretty),
     };
     let path = parts.uri.path().to_string();
     let info = request_info::parse(parts.method.as_str(), &path, &query);
@@ -216,7 +256,10 @@ pub(crate) async fn handle(shared: Arc<Shared>, identity: Arc<CertIdentity>, req
         };
         return error_response(&err, pretty);
     }
-    if !info.is_resource && (path == "/openapi" || path.starts_with("/openapi/")) && parts.method == Method::GET {
+    if !info.is_resource
+        && (path == "/openapi" || path.starts_with("/openapi/"))
+        && parts.method == Method::GET
+    {
         return crate::openapi::respond(&shared, &path, &query, &parts.headers);
     }
     let format = match negotiate(&parts.headers) {
@@ -244,12 +287,20 @@ pub(crate) async fn handle(shared: Arc<Shared>, identity: Arc<CertIdentity>, req
         pretty,
         warnings: Vec::new(),
     };
-    let result = if ctx.info.is_resource { resource_request(&mut ctx).await } else { non_resource(&ctx) };
+    let result = if ctx.info.is_resource {
+        resource_request(&mut ctx).await
+    } else {
+        non_resource(&ctx)
+    };
     let result = crate::table::respond(&ctx, result);
     let mut response = match result {
         Ok(Reply::Json(code, bytes)) => {
             let bytes = render(&ctx, bytes);
-            let content_type = if ctx.format == Format::Yaml { "application/yaml" } else { "application/json" };
+            let content_type = if ctx.format == Format::Yaml {
+                "application/yaml"
+            } else {
+                "application/json"
+            };
             Response::builder()
                 .status(code)
                 .header("Content-Type", content_type)
@@ -286,15 +337,26 @@ fn render(ctx: &Ctx, bytes: Bytes) -> Bytes {
 
 async fn read_body(body: Incoming, headers: &HeaderMap) -> Result<Bytes, ApiError> {
     let too_large = || ApiError::too_large(&format!("limit is {MAX_BODY}"));
-    if let Some(len) = headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(len) = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         if len > MAX_BODY {
             return Err(too_large());
         }
     }
     match Limited::new(body, MAX_BODY).collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large()),
-        Err(e) => Err(ApiError::bad_request(format!("unable to read request body: {e}"))),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(too_large())
+        }
+        Err(e) => Err(ApiError::bad_request(format!(
+            "unable to read request body: {e}"
+        ))),
     }
 }
 
@@ -305,12 +367,21 @@ fn non_resource(ctx: &Ctx) -> Result<Reply, ApiError> {
     }
     match path {
         "/healthz" | "/readyz" | "/livez" | "/healthz/" | "/readyz/" | "/livez/" => {
-            let healthy = path.starts_with("/livez") || ctx.shared.health_check.as_ref().map(|h| h()).unwrap_or(true);
+            let healthy = path.starts_with("/livez")
+                || ctx
+                    .shared
+                    .health_check
+                    .as_ref()
+                    .map(|h| h())
+                    .unwrap_or(true);
             return if healthy {
                 Ok(Reply::Json(200, Bytes::from_static(b"ok")))
             } else {
                 let mut e = ApiError::new(500, "InternalError", "healthz check failed");
-                e.plain_text = Some(format!("[-]etcd failed: reason withheld\n{} check failed\n", path.trim_matches('/')));
+                e.plain_text = Some(format!(
+                    "[-]etcd failed: reason withheld\n{} check failed\n",
+                    path.trim_matches('/')
+                ));
                 Err(e)
             };
         }
@@ -349,7 +420,11 @@ async fn resource_request(ctx: &mut Ctx) -> Result<Reply, ApiError> {
         if !def.namespaced && !namespace.is_empty() {
             return Err(ApiError::resource_not_found());
         }
-        if def.namespaced && namespace.is_empty() && !info.name.is_empty() && !matches!(info.verb.as_str(), "list" | "watch") {
+        if def.namespaced
+            && namespace.is_empty()
+            && !info.name.is_empty()
+            && !matches!(info.verb.as_str(), "list" | "watch")
+        {
             return Err(ApiError::resource_not_found());
         }
     }
@@ -364,7 +439,11 @@ async fn resource_request(ctx: &mut Ctx) -> Result<Reply, ApiError> {
             ApiError::resource_not_found()
         });
     }
-    let ns = if def.namespaced { namespace.clone() } else { String::new() };
+    let ns = if def.namespaced {
+        namespace.clone()
+    } else {
+        String::new()
+    };
     if crate::reviews::is_review(&def) {
         return crate::reviews::handle(ctx, &def, &ns);
     }
@@ -430,7 +509,13 @@ pub fn object_body(def: &ResourceDef, stored: &StoredObject) -> Bytes {
     Bytes::from(out)
 }
 
-fn get(ctx: &Ctx, def: &Arc<ResourceDef>, ns: &str, name: &str, sub: &str) -> Result<Reply, ApiError> {
+fn get(
+    ctx: &Ctx,
+    def: &Arc<ResourceDef>,
+    ns: &str,
+    name: &str,
+    sub: &str,
+) -> Result<Reply, ApiError> {
     let key = crate::store::ObjectKey::new(def.storage_id.clone(), ns, name);
     let Some(stored) = ctx.shared.store.get(&key) else {
         return Err(ApiError::not_found(&def.group, &def.resource, name));
@@ -445,15 +530,26 @@ fn get(ctx: &Ctx, def: &Arc<ResourceDef>, ns: &str, name: &str, sub: &str) -> Re
 /// Create the built-in namespaces and pre-loaded objects.
 pub(crate) fn bootstrap(shared: &Arc<Shared>, objects: &[Value]) -> crate::error::Result<()> {
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        let obj = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-        write::create_internal(shared, obj).map_err(|e| crate::error::Error::PreloadedObject { index: 0, message: e.message })?;
+        let obj =
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+        write::create_internal(shared, obj).map_err(|e| crate::error::Error::PreloadedObject {
+            index: 0,
+            message: e.message,
+        })?;
     }
     for obj in crate::rbac::bootstrap::policy() {
-        write::create_internal(shared, obj).map_err(|e| crate::error::Error::PreloadedObject { index: 0, message: e.message })?;
+        write::create_internal(shared, obj).map_err(|e| crate::error::Error::PreloadedObject {
+            index: 0,
+            message: e.message,
+        })?;
     }
     for (index, obj) in objects.iter().enumerate() {
-        write::create_internal(shared, obj.clone())
-            .map_err(|e| crate::error::Error::PreloadedObject { index, message: e.message })?;
+        write::create_internal(shared, obj.clone()).map_err(|e| {
+            crate::error::Error::PreloadedObject {
+                index,
+                message: e.message,
+            }
+        })?;
     }
     Ok(())
 }
@@ -474,11 +570,22 @@ mod tests {
     #[test]
     fn protobuf_first_accept_falls_back_to_json_and_table_is_declined() {
         let mut h = HeaderMap::new();
-        h.insert("accept", HeaderValue::from_static("application/vnd.kubernetes.protobuf,application/json"));
+        h.insert(
+            "accept",
+            HeaderValue::from_static("application/vnd.kubernetes.protobuf,application/json"),
+        );
         assert_eq!(negotiate(&h).unwrap(), Format::Json);
-        h.insert("accept", HeaderValue::from_static("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
+        h.insert(
+            "accept",
+            HeaderValue::from_static(
+                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+            ),
+        );
         assert_eq!(negotiate(&h).unwrap(), Format::Json);
-        h.insert("accept", HeaderValue::from_static("application/vnd.kubernetes.protobuf"));
+        h.insert(
+            "accept",
+            HeaderValue::from_static("application/vnd.kubernetes.protobuf"),
+        );
         assert_eq!(negotiate(&h).unwrap_err().code, 406);
     }
 }

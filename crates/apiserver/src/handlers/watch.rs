@@ -124,7 +124,10 @@ impl WatchState {
                 }
             }
             EventType::Modified => {
-                let old_matches = event.previous.as_ref().is_some_and(|p| self.filter.matches(p));
+                let old_matches = event
+                    .previous
+                    .as_ref()
+                    .is_some_and(|p| self.filter.matches(p));
                 match (old_matches, new_matches) {
                     (false, true) => frame(out, "ADDED", &object_bytes(&self.def, &event.object)),
                     (true, true) => frame(out, "MODIFIED", &object_bytes(&self.def, &event.object)),
@@ -147,7 +150,11 @@ impl WatchState {
             if let Some(err) = self.pending_error.take() {
                 self.done = true;
                 let mut out = Vec::new();
-                frame(&mut out, "ERROR", &err.to_status_json()[..err.to_status_json().len() - 1]);
+                frame(
+                    &mut out,
+                    "ERROR",
+                    &err.to_status_json()[..err.to_status_json().len() - 1],
+                );
                 return Some(Bytes::from(out));
             }
             if !self.initial.is_empty() {
@@ -168,7 +175,11 @@ impl WatchState {
                 return Some(Bytes::from(out));
             }
             self.rx.borrow_and_update();
-            let batch = self.shared.store.history().since(self.cursor, MAX_BATCH_EVENTS);
+            let batch = self
+                .shared
+                .store
+                .history()
+                .since(self.cursor, MAX_BATCH_EVENTS);
             match batch {
                 Err(too_old) => {
                     self.done = true;
@@ -194,7 +205,11 @@ impl WatchState {
                     }
                 }
                 Ok(_) => {
-                    let bookmark_at = if self.bookmarks { self.next_bookmark } else { self.deadline };
+                    let bookmark_at = if self.bookmarks {
+                        self.next_bookmark
+                    } else {
+                        self.deadline
+                    };
                     tokio::select! {
                         changed = self.rx.changed() => {
                             if changed.is_err() {
@@ -222,16 +237,26 @@ impl WatchState {
 pub async fn watch(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Reply, ApiError> {
     let q = &ctx.query;
     let send_initial = match q.non_empty("sendInitialEvents") {
-        Some(v) => Some(parse_bool(v).ok_or_else(|| ApiError::bad_request(format!("invalid sendInitialEvents: {v}")))?),
+        Some(v) => Some(
+            parse_bool(v)
+                .ok_or_else(|| ApiError::bad_request(format!("invalid sendInitialEvents: {v}")))?,
+        ),
         None => None,
     };
     let rv_match = q.get("resourceVersionMatch").unwrap_or("");
     if send_initial.is_some() {
         if rv_match != "NotOlderThan" {
             let issue = if rv_match.is_empty() {
-                FieldIssue::forbidden("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
+                FieldIssue::forbidden(
+                    "resourceVersionMatch",
+                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+                )
             } else {
-                FieldIssue::not_supported("resourceVersionMatch", &json!(rv_match), &["NotOlderThan"])
+                FieldIssue::not_supported(
+                    "resourceVersionMatch",
+                    &json!(rv_match),
+                    &["NotOlderThan"],
+                )
             };
             return Err(list_options_invalid(issue));
         }
@@ -242,25 +267,42 @@ pub async fn watch(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Re
         )));
     }
     let selection = Selection::parse(ctx, def)?;
-    let mut name = selection.fields.requirements.iter().find(|r| r.field == "metadata.name" && !r.negated).map(|r| r.value.clone());
+    let mut name = selection
+        .fields
+        .requirements
+        .iter()
+        .find(|r| r.field == "metadata.name" && !r.negated)
+        .map(|r| r.value.clone());
     if ctx.info.watch_prefix && !ctx.info.name.is_empty() && ctx.info.parts.len() >= 2 {
         if let Some(n) = &name {
             if n != &ctx.info.name {
-                return Err(ApiError::bad_request("fieldSelector metadata.name doesn't match requested name"));
+                return Err(ApiError::bad_request(
+                    "fieldSelector metadata.name doesn't match requested name",
+                ));
             }
         }
         name = Some(ctx.info.name.clone());
     }
-    let bookmarks = q.get("allowWatchBookmarks").and_then(parse_bool).unwrap_or(false);
+    let bookmarks = q
+        .get("allowWatchBookmarks")
+        .and_then(parse_bool)
+        .unwrap_or(false);
     let timeout = match q.non_empty("timeoutSeconds") {
-        Some(t) => Duration::from_secs(t.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {t}")))?),
+        Some(t) => Duration::from_secs(
+            t.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {t}")))?,
+        ),
         None => Duration::from_secs(1800 + rand::random::<u64>() % 1800),
     };
     let requested = parse_rv(q.get("resourceVersion"))?;
     let store = &ctx.shared.store;
     let filter = Filter {
         storage_id: def.storage_id.clone(),
-        namespace: if def.namespaced && !ns.is_empty() { Some(ns.to_string()) } else { None },
+        namespace: if def.namespaced && !ns.is_empty() {
+            Some(ns.to_string())
+        } else {
+            None
+        },
         name,
         selection,
     };

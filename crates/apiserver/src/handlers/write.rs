@@ -41,7 +41,13 @@ pub struct WriteOptions {
 impl WriteOptions {
     /// Internal writes (bootstrap, controllers).
     pub fn internal(manager: &str) -> Self {
-        WriteOptions { dry_run: false, field_manager: manager.to_string(), field_validation: FieldValidation::Ignore, user: None, apply: false }
+        WriteOptions {
+            dry_run: false,
+            field_manager: manager.to_string(),
+            field_validation: FieldValidation::Ignore,
+            user: None,
+            apply: false,
+        }
     }
 }
 
@@ -56,19 +62,36 @@ pub fn write_options(ctx: &Ctx, kind: &str) -> Result<WriteOptions, ApiError> {
         if v == "All" {
             dry_run = true;
         } else {
-            return Err(options_invalid(kind, FieldIssue::not_supported("dryRun", &json!(v), &["All"])));
+            return Err(options_invalid(
+                kind,
+                FieldIssue::not_supported("dryRun", &json!(v), &["All"]),
+            ));
         }
     }
     let field_manager = match ctx.query.get("fieldManager") {
         Some(m) => {
             if m.chars().count() > 128 {
-                return Err(options_invalid(kind, FieldIssue::too_long("fieldManager", 128)));
+                return Err(options_invalid(
+                    kind,
+                    FieldIssue::too_long("fieldManager", 128),
+                ));
             }
             m.to_string()
         }
         None => {
-            let ua = ctx.headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("");
-            let prefix: String = ua.split('/').next().unwrap_or("").chars().filter(|c| !c.is_control()).take(128).collect();
+            let ua = ctx
+                .headers
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let prefix: String = ua
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(128)
+                .collect();
             prefix
         }
     };
@@ -79,11 +102,21 @@ pub fn write_options(ctx: &Ctx, kind: &str) -> Result<WriteOptions, ApiError> {
         other => {
             return Err(options_invalid(
                 kind,
-                FieldIssue::not_supported("fieldValidation", &json!(other), &["Ignore", "Strict", "Warn"]),
+                FieldIssue::not_supported(
+                    "fieldValidation",
+                    &json!(other),
+                    &["Ignore", "Strict", "Warn"],
+                ),
             ))
         }
     };
-    Ok(WriteOptions { dry_run, field_manager, field_validation, user: Some(ctx.user.clone()), apply: false })
+    Ok(WriteOptions {
+        dry_run,
+        field_manager,
+        field_validation,
+        user: Some(ctx.user.clone()),
+        apply: false,
+    })
 }
 
 fn content_type(ctx: &Ctx) -> String {
@@ -102,22 +135,31 @@ fn content_type(ctx: &Ctx) -> String {
 pub fn decode_body(ctx: &Ctx, def: &ResourceDef) -> Result<Value, ApiError> {
     let ct = content_type(ctx);
     let value: Value = match ct.as_str() {
-        "application/json" | "" | "*/*" => serde_json::from_slice(&ctx.body).map_err(|e| decode_error(def, &ctx.body, &e.to_string()))?,
+        "application/json" | "" | "*/*" => serde_json::from_slice(&ctx.body)
+            .map_err(|e| decode_error(def, &ctx.body, &e.to_string()))?,
         "application/yaml" | "application/x-yaml" | "text/yaml" => {
-            serde_yaml_ng::from_slice(&ctx.body).map_err(|e| decode_error(def, &ctx.body, &e.to_string()))?
+            serde_yaml_ng::from_slice(&ctx.body)
+                .map_err(|e| decode_error(def, &ctx.body, &e.to_string()))?
         }
         _ => {
             return Err(ApiError::unsupported_media_type(if def.is_custom() {
                 &["application/json", "application/yaml"]
             } else {
-                &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
+                &[
+                    "application/json",
+                    "application/yaml",
+                    "application/vnd.kubernetes.protobuf",
+                ]
             }))
         }
     };
     if !value.is_object() {
         return Err(decode_error(def, &ctx.body, "body must be a JSON object"));
     }
-    if value.get("metadata").is_some_and(|m| !m.is_object() && !m.is_null()) {
+    if value
+        .get("metadata")
+        .is_some_and(|m| !m.is_object() && !m.is_null())
+    {
         return Err(ApiError::bad_request(format!(
             "{} in version \"{}\" cannot be handled as a {}: json: cannot unmarshal into Go struct field {}.metadata of type v1.ObjectMeta",
             def.kind, def.version, def.kind, def.kind
@@ -137,8 +179,16 @@ fn decode_error(def: &ResourceDef, body: &[u8], err: &str) -> ApiError {
 /// Check apiVersion/kind against the endpoint and fill them in when absent.
 pub fn check_type(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> {
     let expected = def.api_version();
-    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let kind = obj
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if !api_version.is_empty() && api_version != expected {
         return Err(ApiError::bad_request(format!(
             "the API version in the data ({api_version}) does not match the expected API version ({expected})"
@@ -157,7 +207,12 @@ pub fn check_type(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> {
 }
 
 /// Drop unknown fields and warn or fail per `fieldValidation`.
-pub fn unknown_fields(ctx: &mut Ctx, def: &ResourceDef, obj: &mut Value, opts: &WriteOptions) -> Result<(), ApiError> {
+pub fn unknown_fields(
+    ctx: &mut Ctx,
+    def: &ResourceDef,
+    obj: &mut Value,
+    opts: &WriteOptions,
+) -> Result<(), ApiError> {
     let mut unknown = meta::drop_unknown_fields(def, obj);
     unknown.extend(crate::custom::prune(def, obj));
     if def.group == "apiextensions.k8s.io" && def.resource == "customresourcedefinitions" {
@@ -169,18 +224,27 @@ pub fn unknown_fields(ctx: &mut Ctx, def: &ResourceDef, obj: &mut Value, opts: &
 }
 
 /// Report pruned unknown fields (warnings or a strict 400).
-pub fn report_unknown(ctx: &mut Ctx, def: &ResourceDef, unknown: &[String], opts: &WriteOptions) -> Result<(), ApiError> {
+pub fn report_unknown(
+    ctx: &mut Ctx,
+    def: &ResourceDef,
+    unknown: &[String],
+    opts: &WriteOptions,
+) -> Result<(), ApiError> {
     if unknown.is_empty() {
         return Ok(());
     }
     match opts.field_validation {
         FieldValidation::Ignore => Ok(()),
         FieldValidation::Warn => {
-            ctx.warnings.extend(unknown.iter().map(|f| format!("unknown field {f:?}")));
+            ctx.warnings
+                .extend(unknown.iter().map(|f| format!("unknown field {f:?}")));
             Ok(())
         }
         FieldValidation::Strict => {
-            let list: Vec<String> = unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
+            let list: Vec<String> = unknown
+                .iter()
+                .map(|f| format!("unknown field {f:?}"))
+                .collect();
             Err(ApiError::bad_request(format!(
                 "{} in version \"{}\" cannot be handled as a {}: strict decoding error: {}",
                 def.kind,
@@ -193,24 +257,40 @@ pub fn report_unknown(ctx: &mut Ctx, def: &ResourceDef, unknown: &[String], opts
 }
 
 /// NamespaceLifecycle admission for creates.
-fn check_namespace(shared: &Shared, def: &ResourceDef, ns: &str, name_for_msg: &str) -> Result<(), ApiError> {
+fn check_namespace(
+    shared: &Shared,
+    def: &ResourceDef,
+    ns: &str,
+    name_for_msg: &str,
+) -> Result<(), ApiError> {
     if !def.namespaced {
         return Ok(());
     }
     let registry = shared.registry();
-    let Some(ns_def) = registry.lookup("", "v1", "namespaces") else { return Ok(()) };
+    let Some(ns_def) = registry.lookup("", "v1", "namespaces") else {
+        return Ok(());
+    };
     let key = ObjectKey::new(ns_def.storage_id.clone(), "", ns);
     let Some(namespace) = shared.store.get(&key) else {
         return Err(ApiError::not_found("", "namespaces", ns));
     };
-    let terminating = namespace.value.pointer("/metadata/deletionTimestamp").is_some()
-        || namespace.value.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
+    let terminating = namespace
+        .value
+        .pointer("/metadata/deletionTimestamp")
+        .is_some()
+        || namespace
+            .value
+            .pointer("/status/phase")
+            .and_then(Value::as_str)
+            == Some("Terminating");
     if terminating {
         let mut err = ApiError::forbidden(
             &def.group,
             &def.resource,
             name_for_msg,
-            &format!("unable to create new content in namespace {ns} because it is being terminated"),
+            &format!(
+                "unable to create new content in namespace {ns} because it is being terminated"
+            ),
         );
         if let Some(d) = err.details.as_mut() {
             d.causes.push(crate::status::StatusCause {
@@ -228,7 +308,12 @@ fn validate_create(def: &ResourceDef, obj: &Value) -> Vec<FieldIssue> {
     let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
     let rule = crate::validation::schema_name_rule(def.name_rule);
     let path = klite_schema::field::Path::new("metadata");
-    let mut issues = crate::validation::issues(&klite_schema::validation::validate_object_meta(&meta, def.namespaced, rule, &path));
+    let mut issues = crate::validation::issues(&klite_schema::validation::validate_object_meta(
+        &meta,
+        def.namespaced,
+        rule,
+        &path,
+    ));
     issues.extend(meta::validate_kind(def, obj, None));
     issues
 }
@@ -237,10 +322,16 @@ fn validate_update(def: &ResourceDef, old: &Value, new: &Value) -> Vec<FieldIssu
     let new_meta = new.get("metadata").cloned().unwrap_or(json!({}));
     let old_meta = old.get("metadata").cloned().unwrap_or(json!({}));
     let path = klite_schema::field::Path::new("metadata");
-    let mut issues =
-        crate::validation::issues(&klite_schema::validation::validate_object_meta_update(&new_meta, &old_meta, &path));
+    let mut issues = crate::validation::issues(
+        &klite_schema::validation::validate_object_meta_update(&new_meta, &old_meta, &path),
+    );
     let rule = crate::validation::schema_name_rule(def.name_rule);
-    for issue in crate::validation::issues(&klite_schema::validation::validate_object_meta(&new_meta, def.namespaced, rule, &path)) {
+    for issue in crate::validation::issues(&klite_schema::validation::validate_object_meta(
+        &new_meta,
+        def.namespaced,
+        rule,
+        &path,
+    )) {
         if !issues.contains(&issue) {
             issues.push(issue);
         }
@@ -287,11 +378,22 @@ pub(crate) fn do_create(
     }
     {
         let m = meta_mut(&mut obj);
-        for key in ["creationTimestamp", "uid", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+        for key in [
+            "creationTimestamp",
+            "uid",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ] {
             m.remove(key);
         }
-        if m.get("resourceVersion").and_then(Value::as_str).is_some_and(|rv| !rv.is_empty()) {
-            return Err(ApiError::plain_500("resourceVersion should not be set on objects to be created"));
+        if m.get("resourceVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|rv| !rv.is_empty())
+        {
+            return Err(ApiError::plain_500(
+                "resourceVersion should not be set on objects to be created",
+            ));
         }
         m.remove("resourceVersion");
     }
@@ -309,7 +411,11 @@ pub(crate) fn do_create(
         let _ = sv;
     }
     meta::prepare_for_create(def, &mut obj)?;
-    let attempts = if name.is_empty() && !generate.is_empty() { 8 } else { 1 };
+    let attempts = if name.is_empty() && !generate.is_empty() {
+        8
+    } else {
+        1
+    };
     let mut last_err = None;
     for _ in 0..attempts {
         let mut candidate = obj.clone();
@@ -342,12 +448,19 @@ pub(crate) fn do_create(
             }
             let mut v = candidate;
             crate::custom::to_request_version(def, &mut v);
-            return Ok(Created { body: Bytes::from(crate::json::to_body(&v)), stored: None });
+            return Ok(Created {
+                body: Bytes::from(crate::json::to_body(&v)),
+                stored: None,
+            });
         }
         let result = shared.store.update(&key, |cur| match cur {
             Some(existing) => {
                 let mut err = ApiError::already_exists(&def.group, &def.resource, &cname);
-                if existing.value.pointer("/metadata/deletionTimestamp").is_some() {
+                if existing
+                    .value
+                    .pointer("/metadata/deletionTimestamp")
+                    .is_some()
+                {
                     err.message = format!("object is being deleted: {}", err.message);
                 }
                 Err(err)
@@ -356,16 +469,25 @@ pub(crate) fn do_create(
         });
         match result {
             Ok(committed) => {
-                let Some(stored) = committed.object else { return Err(ApiError::internal("create wrote nothing")) };
+                let Some(stored) = committed.object else {
+                    return Err(ApiError::internal("create wrote nothing"));
+                };
                 after_write(shared, def);
-                return Ok(Created { body: object_body(def, &stored), stored: Some(stored) });
+                return Ok(Created {
+                    body: object_body(def, &stored),
+                    stored: Some(stored),
+                });
             }
             Err(e) if e.reason == "AlreadyExists" && attempts > 1 => last_err = Some(e),
             Err(e) => return Err(e),
         }
     }
-    let mut err = last_err.unwrap_or_else(|| ApiError::already_exists(&def.group, &def.resource, &name));
-    err.message = format!("{}, the server was not able to generate a unique name for the object", err.message);
+    let mut err =
+        last_err.unwrap_or_else(|| ApiError::already_exists(&def.group, &def.resource, &name));
+    err.message = format!(
+        "{}, the server was not able to generate a unique name for the object",
+        err.message
+    );
     if let Some(d) = err.details.as_mut() {
         d.retry_after_seconds = Some(1);
     }
@@ -408,7 +530,9 @@ pub(crate) fn create_internal(shared: &Arc<Shared>, obj: Value) -> Result<(), Ap
         .by_group_kind(group, kind)
         .filter(|d| d.version == version || d.is_custom())
         .ok_or_else(|| ApiError::bad_request(format!("no resource for {api_version} {kind}")))?;
-    let def = registry.lookup(group, version, &def.resource).unwrap_or(def);
+    let def = registry
+        .lookup(group, version, &def.resource)
+        .unwrap_or(def);
     let ns = if def.namespaced {
         match meta_str(&obj, "namespace") {
             "" => "default".to_string(),
@@ -447,7 +571,9 @@ where
     let mut response: Option<Value> = None;
     let mut deleted_during_update = false;
     let committed = shared.store.update(&key, |cur| {
-        let Some(cur) = cur else { return Err(ApiError::not_found(&def.group, &def.resource, name)) };
+        let Some(cur) = cur else {
+            return Err(ApiError::not_found(&def.group, &def.resource, name));
+        };
         let old = &cur.value;
         let mut new = compute(old)?;
         let old_rv = meta_str(old, "resourceVersion").to_string();
@@ -471,10 +597,15 @@ where
             return Ok(Change::Keep);
         }
         let deleting = new.pointer("/metadata/deletionTimestamp").is_some();
-        if deleting && finalizers(&new).is_empty() && !is_namespace_with_spec_finalizers(def, &new) {
+        if deleting && finalizers(&new).is_empty() && !is_namespace_with_spec_finalizers(def, &new)
+        {
             response = Some(new);
             deleted_during_update = true;
-            return Ok(if opts.dry_run { Change::Keep } else { Change::Delete });
+            return Ok(if opts.dry_run {
+                Change::Keep
+            } else {
+                Change::Delete
+            });
         }
         if opts.dry_run {
             response = Some(new);
@@ -500,11 +631,19 @@ where
 fn is_namespace_with_spec_finalizers(def: &ResourceDef, obj: &Value) -> bool {
     def.group.is_empty()
         && def.resource == "namespaces"
-        && obj.pointer("/spec/finalizers").and_then(Value::as_array).is_some_and(|a| !a.is_empty())
+        && obj
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
 }
 
 /// Check a body's name/namespace against the URL (PUT).
-fn check_identity(def: &ResourceDef, obj: &mut Value, ns: &str, name: &str) -> Result<(), ApiError> {
+fn check_identity(
+    def: &ResourceDef,
+    obj: &mut Value,
+    ns: &str,
+    name: &str,
+) -> Result<(), ApiError> {
     let body_name = meta_str(obj, "name").to_string();
     if body_name != name {
         return Err(ApiError::bad_request(format!(
@@ -526,7 +665,13 @@ fn check_identity(def: &ResourceDef, obj: &mut Value, ns: &str, name: &str) -> R
 }
 
 /// Optimistic-concurrency preconditions of a PUT body against the stored object.
-pub fn check_preconditions(def: &ResourceDef, body: &Value, old: &Value, name: &str, require_rv: bool) -> Result<(), ApiError> {
+pub fn check_preconditions(
+    def: &ResourceDef,
+    body: &Value,
+    old: &Value,
+    name: &str,
+    require_rv: bool,
+) -> Result<(), ApiError> {
     let rv = meta_str(body, "resourceVersion");
     if rv.is_empty() {
         if require_rv && !def.allow_unconditional_update {
@@ -534,7 +679,11 @@ pub fn check_preconditions(def: &ResourceDef, body: &Value, old: &Value, name: &
                 &def.group,
                 &def.resource,
                 name,
-                vec![FieldIssue::invalid("metadata.resourceVersion", &json!(0), "must be specified for an update")],
+                vec![FieldIssue::invalid(
+                    "metadata.resourceVersion",
+                    &json!(0),
+                    "must be specified for an update",
+                )],
             );
             err.message = format!(
                 "{} \"{name}\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update",
@@ -543,12 +692,24 @@ pub fn check_preconditions(def: &ResourceDef, body: &Value, old: &Value, name: &
             return Err(err);
         }
     } else if rv != meta_str(old, "resourceVersion") {
-        return Err(ApiError::stale_resource_version(&def.group, &def.resource, name));
+        return Err(ApiError::stale_resource_version(
+            &def.group,
+            &def.resource,
+            name,
+        ));
     }
     let uid = meta_str(body, "uid");
     let stored_uid = meta_str(old, "uid");
     if !uid.is_empty() && uid != stored_uid {
-        let key = format!("/registry/{}/{}", def.resource, if def.namespaced { format!("{}/{}", meta_str(old, "namespace"), name) } else { name.to_string() });
+        let key = format!(
+            "/registry/{}/{}",
+            def.resource,
+            if def.namespaced {
+                format!("{}/{}", meta_str(old, "namespace"), name)
+            } else {
+                name.to_string()
+            }
+        );
         return Err(ApiError::conflict(
             &def.group,
             &def.resource,
@@ -562,7 +723,13 @@ pub fn check_preconditions(def: &ResourceDef, body: &Value, old: &Value, name: &
 }
 
 /// PUT (main resource, `/status`, `/finalize`, `/scale`).
-pub fn update(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str, name: &str, sub: &str) -> Result<Reply, ApiError> {
+pub fn update(
+    ctx: &mut Ctx,
+    def: &Arc<ResourceDef>,
+    ns: &str,
+    name: &str,
+    sub: &str,
+) -> Result<Reply, ApiError> {
     let opts = write_options(ctx, "UpdateOptions")?;
     if sub == "scale" {
         return update_scale(ctx, def, ns, name, &opts);
@@ -579,7 +746,13 @@ pub fn update(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str, name: &str, sub: 
 }
 
 /// PATCH: delegated to [`crate::patch`].
-pub fn patch(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str, name: &str, sub: &str) -> Result<Reply, ApiError> {
+pub fn patch(
+    ctx: &mut Ctx,
+    def: &Arc<ResourceDef>,
+    ns: &str,
+    name: &str,
+    sub: &str,
+) -> Result<Reply, ApiError> {
     crate::patch::patch(ctx, def, ns, name, sub)
 }
 
@@ -608,15 +781,25 @@ fn delete_invalid(issue: FieldIssue) -> ApiError {
 pub fn delete_options(ctx: &Ctx) -> Result<DeleteOptions, ApiError> {
     let mut o = DeleteOptions::default();
     if let Some(g) = ctx.query.non_empty("gracePeriodSeconds") {
-        o.grace_period = Some(g.parse().map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {g}")))?);
+        o.grace_period = Some(
+            g.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {g}")))?,
+        );
     }
     o.propagation = ctx.query.non_empty("propagationPolicy").map(str::to_string);
-    o.orphan_dependents = ctx.query.get("orphanDependents").and_then(crate::request_info::parse_bool);
+    o.orphan_dependents = ctx
+        .query
+        .get("orphanDependents")
+        .and_then(crate::request_info::parse_bool);
     for v in ctx.query.get_all("dryRun") {
         if v == "All" {
             o.dry_run = true;
         } else {
-            return Err(delete_invalid(FieldIssue::not_supported("dryRun", &json!(v), &["All"])));
+            return Err(delete_invalid(FieldIssue::not_supported(
+                "dryRun",
+                &json!(v),
+                &["All"],
+            )));
         }
     }
     if !ctx.body.is_empty() && !ctx.body.iter().all(u8::is_ascii_whitespace) {
@@ -625,7 +808,9 @@ pub fn delete_options(ctx: &Ctx) -> Result<DeleteOptions, ApiError> {
             .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?;
         if let Some(kind) = body.get("kind").and_then(Value::as_str) {
             if kind != "DeleteOptions" {
-                return Err(ApiError::bad_request("decoded object cannot be converted to DeleteOptions"));
+                return Err(ApiError::bad_request(
+                    "decoded object cannot be converted to DeleteOptions",
+                ));
             }
         }
         if let Some(g) = body.get("gracePeriodSeconds").and_then(Value::as_i64) {
@@ -640,7 +825,10 @@ pub fn delete_options(ctx: &Ctx) -> Result<DeleteOptions, ApiError> {
         if let Some(u) = body.pointer("/preconditions/uid").and_then(Value::as_str) {
             o.precondition_uid = Some(u.to_string());
         }
-        if let Some(r) = body.pointer("/preconditions/resourceVersion").and_then(Value::as_str) {
+        if let Some(r) = body
+            .pointer("/preconditions/resourceVersion")
+            .and_then(Value::as_str)
+        {
             o.precondition_rv = Some(r.to_string());
         }
         if let Some(d) = body.get("dryRun").and_then(Value::as_array) {
@@ -648,7 +836,11 @@ pub fn delete_options(ctx: &Ctx) -> Result<DeleteOptions, ApiError> {
                 if v.as_str() == Some("All") {
                     o.dry_run = true;
                 } else {
-                    return Err(delete_invalid(FieldIssue::not_supported("dryRun", v, &["All"])));
+                    return Err(delete_invalid(FieldIssue::not_supported(
+                        "dryRun",
+                        v,
+                        &["All"],
+                    )));
                 }
             }
         }
@@ -677,14 +869,26 @@ enum DeleteResult {
     Deferred(Value),
 }
 
-fn delete_one(shared: &Arc<Shared>, def: &Arc<ResourceDef>, ns: &str, name: &str, opts: &DeleteOptions) -> Result<DeleteResult, ApiError> {
+fn delete_one(
+    shared: &Arc<Shared>,
+    def: &Arc<ResourceDef>,
+    ns: &str,
+    name: &str,
+    opts: &DeleteOptions,
+) -> Result<DeleteResult, ApiError> {
     let key = ObjectKey::new(def.storage_id.clone(), ns, name);
     let is_namespace = def.group.is_empty() && def.resource == "namespaces";
     let is_crd = def.group == "apiextensions.k8s.io" && def.resource == "customresourcedefinitions";
-    if is_namespace && matches!(name, "default" | "kube-system" | "kube-public") {
-        if shared.store.get(&key).is_some() {
-            return Err(ApiError::forbidden("", "namespaces", name, "this namespace may not be deleted"));
-        }
+    if is_namespace
+        && matches!(name, "default" | "kube-system" | "kube-public")
+        && shared.store.get(&key).is_some()
+    {
+        return Err(ApiError::forbidden(
+            "",
+            "namespaces",
+            name,
+            "this namespace may not be deleted",
+        ));
     }
     let mut deferred: Option<Value> = None;
     let mut marked = false;
@@ -812,12 +1016,23 @@ fn delete_one(shared: &Arc<Shared>, def: &Arc<ResourceDef>, ns: &str, name: &str
 }
 
 fn pod_grace(pod: &Value, requested: Option<i64>) -> i64 {
-    let node = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("");
-    let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+    let node = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let phase = pod
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if node.is_empty() || matches!(phase, "Succeeded" | "Failed") {
         return 0;
     }
-    let g = requested.or_else(|| pod.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64)).unwrap_or(30);
+    let g = requested
+        .or_else(|| {
+            pod.pointer("/spec/terminationGracePeriodSeconds")
+                .and_then(Value::as_i64)
+        })
+        .unwrap_or(30);
     if g < 0 {
         1
     } else {
@@ -826,7 +1041,12 @@ fn pod_grace(pod: &Value, requested: Option<i64>) -> i64 {
 }
 
 /// DELETE of one object.
-pub fn delete(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str, name: &str) -> Result<Reply, ApiError> {
+pub fn delete(
+    ctx: &mut Ctx,
+    def: &Arc<ResourceDef>,
+    ns: &str,
+    name: &str,
+) -> Result<Reply, ApiError> {
     let opts = delete_options(ctx)?;
     match delete_one(&ctx.shared, def, ns, name, &opts)? {
         DeleteResult::Deferred(mut v) => {
@@ -853,11 +1073,18 @@ pub fn delete(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str, name: &str) -> Re
 }
 
 /// DELETE of a collection: 200 + the list of matched items (pre-delete state).
-pub fn delete_collection(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Reply, ApiError> {
+pub fn delete_collection(
+    ctx: &mut Ctx,
+    def: &Arc<ResourceDef>,
+    ns: &str,
+) -> Result<Reply, ApiError> {
     let opts = delete_options(ctx)?;
     let selection = super::list::Selection::parse(ctx, def)?;
     let snapshot = ctx.shared.store.snapshot();
-    let prefix = crate::store::object::storage_prefix(&def.storage_id, if ns.is_empty() { None } else { Some(ns) });
+    let prefix = crate::store::object::storage_prefix(
+        &def.storage_id,
+        if ns.is_empty() { None } else { Some(ns) },
+    );
     let mut upper = prefix.clone();
     upper.pop();
     upper.push('\u{1}');
@@ -876,7 +1103,10 @@ pub fn delete_collection(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Res
         }
     }
     let refs: Vec<&Arc<StoredObject>> = matched.iter().collect();
-    let meta = format!("{{\"resourceVersion\":\"{}\"}}", ctx.shared.store.revision());
+    let meta = format!(
+        "{{\"resourceVersion\":\"{}\"}}",
+        ctx.shared.store.revision()
+    );
     Ok(Reply::Json(200, super::list::list_body(def, &meta, &refs)))
 }
 
@@ -887,13 +1117,18 @@ pub(crate) fn delete_all_of_storage(shared: &Arc<Shared>, def: &Arc<ResourceDef>
     let mut upper = prefix.clone();
     upper.pop();
     upper.push('\u{1}');
-    let objs: Vec<Arc<StoredObject>> = snapshot.map.range(prefix..upper).map(|(_, o)| o.clone()).collect();
+    let objs: Vec<Arc<StoredObject>> = snapshot
+        .map
+        .range(prefix..upper)
+        .map(|(_, o)| o.clone())
+        .collect();
     let mut remaining = 0;
     for obj in objs {
         let ns = meta_str(&obj.value, "namespace").to_string();
-        match delete_one(shared, def, &ns, obj.name(), &DeleteOptions::default()) {
-            Ok(DeleteResult::Deferred(_)) => remaining += 1,
-            _ => {}
+        if let Ok(DeleteResult::Deferred(_)) =
+            delete_one(shared, def, &ns, obj.name(), &DeleteOptions::default())
+        {
+            remaining += 1;
         }
     }
     remaining
@@ -908,7 +1143,9 @@ fn get_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 fn selector_string(selector: Option<&Value>) -> String {
-    let Some(sel) = selector else { return String::new() };
+    let Some(sel) = selector else {
+        return String::new();
+    };
     let mut parts: Vec<String> = Vec::new();
     if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object) {
         for (k, v) in ml {
@@ -918,7 +1155,11 @@ fn selector_string(selector: Option<&Value>) -> String {
     if let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) {
         for e in exprs {
             let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-            let values: Vec<&str> = e.get("values").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let values: Vec<&str> = e
+                .get("values")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
             match e.get("operator").and_then(Value::as_str).unwrap_or("") {
                 "In" => parts.push(format!("{key} in ({})", values.join(","))),
                 "NotIn" => parts.push(format!("{key} notin ({})", values.join(","))),
@@ -937,12 +1178,23 @@ pub fn scale_of(def: &ResourceDef, obj: &Value) -> Result<Value, ApiError> {
     let (spec, status, selector) = match def.custom.as_ref().and_then(|c| c.scale.clone()) {
         Some(paths) => {
             let spec = match get_path(obj, &paths.spec_replicas) {
-                None => return Err(ApiError::internal(&format!("the spec replicas field {:?} does not exist", paths.spec_replicas))),
+                None => {
+                    return Err(ApiError::internal(&format!(
+                        "the spec replicas field {:?} does not exist",
+                        paths.spec_replicas
+                    )))
+                }
                 Some(v) => v.as_i64().ok_or_else(|| {
-                    ApiError::plain_500(format!("{} accessor error: {v} is of the type {}, expected int64", paths.spec_replicas, json_type(v)))
+                    ApiError::plain_500(format!(
+                        "{} accessor error: {v} is of the type {}, expected int64",
+                        paths.spec_replicas,
+                        json_type(v)
+                    ))
                 })?,
             };
-            let status = get_path(obj, &paths.status_replicas).and_then(Value::as_i64).unwrap_or(0);
+            let status = get_path(obj, &paths.status_replicas)
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             let selector = paths
                 .label_selector
                 .as_deref()
@@ -953,14 +1205,24 @@ pub fn scale_of(def: &ResourceDef, obj: &Value) -> Result<Value, ApiError> {
             (spec, status, selector)
         }
         None => (
-            obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1),
-            obj.pointer("/status/replicas").and_then(Value::as_i64).unwrap_or(0),
+            obj.pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1),
+            obj.pointer("/status/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
             selector_string(obj.pointer("/spec/selector")),
         ),
     };
     let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
     let mut m = serde_json::Map::new();
-    for k in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
+    for k in [
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+    ] {
         if let Some(v) = meta.get(k) {
             m.insert(k.into(), v.clone());
         }
@@ -1002,21 +1264,47 @@ fn set_path(v: &mut Value, path: &str, value: Value) {
 }
 
 /// Apply a Scale's replicas to the object (shared by PUT and PATCH of `/scale`).
-pub fn apply_scale(def: &ResourceDef, old: &Value, scale: &Value, name: &str) -> Result<Value, ApiError> {
-    let rv = scale.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("");
+pub fn apply_scale(
+    def: &ResourceDef,
+    old: &Value,
+    scale: &Value,
+    name: &str,
+) -> Result<Value, ApiError> {
+    let rv = scale
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if !rv.is_empty() && rv != meta_str(old, "resourceVersion") {
-        return Err(ApiError::stale_resource_version(&def.group, &def.resource, name));
+        return Err(ApiError::stale_resource_version(
+            &def.group,
+            &def.resource,
+            name,
+        ));
     }
     let replicas = scale.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
     let mut new = old.clone();
-    let path = def.custom.as_ref().and_then(|c| c.scale.as_ref()).map(|s| s.spec_replicas.clone()).unwrap_or_else(|| ".spec.replicas".into());
+    let path = def
+        .custom
+        .as_ref()
+        .and_then(|c| c.scale.as_ref())
+        .map(|s| s.spec_replicas.clone())
+        .unwrap_or_else(|| ".spec.replicas".into());
     set_path(&mut new, &path, replicas);
     Ok(new)
 }
 
-fn update_scale(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str, name: &str, opts: &WriteOptions) -> Result<Reply, ApiError> {
-    let scale: Value = serde_json::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding Scale: {e}")))?;
-    let updated = do_update(&ctx.shared, def, ns, name, "", opts, |old| apply_scale(def, old, &scale, name))?;
+fn update_scale(
+    ctx: &mut Ctx,
+    def: &Arc<ResourceDef>,
+    ns: &str,
+    name: &str,
+    opts: &WriteOptions,
+) -> Result<Reply, ApiError> {
+    let scale: Value = serde_json::from_slice(&ctx.body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding Scale: {e}")))?;
+    let updated = do_update(&ctx.shared, def, ns, name, "", opts, |old| {
+        apply_scale(def, old, &scale, name)
+    })?;
     let obj: Value = serde_json::from_slice(&updated.body).unwrap_or(Value::Null);
     let scale = scale_of(def, &obj)?;
     Ok(Reply::Json(200, Bytes::from(crate::json::to_body(&scale))))

@@ -69,7 +69,11 @@ pub struct TooOld {
 impl History {
     /// An empty ring.
     pub fn new(capacity: usize, base_rev: u64) -> Self {
-        History { events: VecDeque::with_capacity(capacity.min(4096)), capacity: capacity.max(1), base_rev }
+        History {
+            events: VecDeque::with_capacity(capacity.min(4096)),
+            capacity: capacity.max(1),
+            base_rev,
+        }
     }
 
     /// Append (dropping the oldest when full).
@@ -90,9 +94,13 @@ impl History {
     /// Events with revision > `after`, at most `max`, or TooOld.
     pub fn since(&self, after: u64, max: usize) -> Result<Vec<Arc<WatchEvent>>, TooOld> {
         if after < self.base_rev {
-            return Err(TooOld { oldest_minus_one: self.base_rev });
+            return Err(TooOld {
+                oldest_minus_one: self.base_rev,
+            });
         }
-        let Some(first) = self.events.front() else { return Ok(Vec::new()) };
+        let Some(first) = self.events.front() else {
+            return Ok(Vec::new());
+        };
         let skip = (after + 1).saturating_sub(first.rev) as usize;
         Ok(self.events.iter().skip(skip).take(max).cloned().collect())
     }

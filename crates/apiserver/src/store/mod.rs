@@ -79,8 +79,14 @@ impl Store {
     pub fn new(history_capacity: usize) -> Self {
         let (rev_tx, _) = watch::channel(1);
         Store {
-            writer: Mutex::new(WriterState { rev: 1, map: OrdMap::new() }),
-            published: RwLock::new(Snapshot { rev: 1, map: OrdMap::new() }),
+            writer: Mutex::new(WriterState {
+                rev: 1,
+                map: OrdMap::new(),
+            }),
+            published: RwLock::new(Snapshot {
+                rev: 1,
+                map: OrdMap::new(),
+            }),
             history: RwLock::new(History::new(history_capacity, 1)),
             snapshot_cache: Mutex::new(BTreeMap::new()),
             rev_tx,
@@ -89,7 +95,10 @@ impl Store {
 
     /// The latest snapshot.
     pub fn snapshot(&self) -> Snapshot {
-        self.published.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.published
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The current revision.
@@ -122,8 +131,16 @@ impl Store {
         if rev > current.rev {
             return None;
         }
-        if let Some(map) = self.snapshot_cache.lock().unwrap_or_else(|e| e.into_inner()).get(&rev) {
-            return Some(Snapshot { rev, map: map.clone() });
+        if let Some(map) = self
+            .snapshot_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&rev)
+        {
+            return Some(Snapshot {
+                rev,
+                map: map.clone(),
+            });
         }
         let map = self.history().rewind(current.map, current.rev, rev)?;
         self.remember_snapshot(rev, &map);
@@ -132,10 +149,15 @@ impl Store {
 
     /// Keep a snapshot so later pages of a paginated list can be served from it.
     pub fn remember_snapshot(&self, rev: u64, map: &ObjectMap) {
-        let mut cache = self.snapshot_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = self
+            .snapshot_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         cache.insert(rev, map.clone());
         while cache.len() > SNAPSHOT_CACHE {
-            let Some(oldest) = cache.keys().next().copied() else { break };
+            let Some(oldest) = cache.keys().next().copied() else {
+                break;
+            };
             cache.remove(&oldest);
         }
     }
@@ -152,17 +174,31 @@ impl Store {
         let change = decide(previous.as_ref())?;
         let rev = writer.rev + 1;
         let (object, event_type) = match change {
-            Change::Keep => return Ok(Committed { object: previous.clone(), previous, written: false }),
+            Change::Keep => {
+                return Ok(Committed {
+                    object: previous.clone(),
+                    previous,
+                    written: false,
+                })
+            }
             Change::Put(mut value) => {
                 object::set_resource_version(&mut value, rev);
                 let stored = Arc::new(StoredObject::new(value, rev));
                 writer.map.insert(storage_key.clone(), stored.clone());
-                let ty = if previous.is_some() { EventType::Modified } else { EventType::Added };
+                let ty = if previous.is_some() {
+                    EventType::Modified
+                } else {
+                    EventType::Added
+                };
                 (stored, ty)
             }
             Change::Delete => {
                 let Some(prev) = previous.clone() else {
-                    return Ok(Committed { object: None, previous: None, written: false });
+                    return Ok(Committed {
+                        object: None,
+                        previous: None,
+                        written: false,
+                    });
                 };
                 let mut value = prev.value.clone();
                 object::set_resource_version(&mut value, rev);
@@ -180,11 +216,21 @@ impl Store {
             object: object.clone(),
             previous: previous.clone(),
         });
-        self.history.write().unwrap_or_else(|e| e.into_inner()).push(event);
-        *self.published.write().unwrap_or_else(|e| e.into_inner()) = Snapshot { rev, map: writer.map.clone() };
+        self.history
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(event);
+        *self.published.write().unwrap_or_else(|e| e.into_inner()) = Snapshot {
+            rev,
+            map: writer.map.clone(),
+        };
         self.rev_tx.send_replace(rev);
         drop(writer);
-        Ok(Committed { object: Some(object), previous, written: true })
+        Ok(Committed {
+            object: Some(object),
+            previous,
+            written: true,
+        })
     }
 }
 
@@ -204,11 +250,18 @@ mod tests {
     #[test]
     fn every_write_bumps_the_global_revision_and_stamps_it() {
         let store = Store::new(100);
-        let a = store.update(&key("a"), |_| Ok(Change::Put(cm("a", "1")))).unwrap();
-        let b = store.update(&key("b"), |_| Ok(Change::Put(cm("b", "1")))).unwrap();
+        let a = store
+            .update(&key("a"), |_| Ok(Change::Put(cm("a", "1"))))
+            .unwrap();
+        let b = store
+            .update(&key("b"), |_| Ok(Change::Put(cm("b", "1"))))
+            .unwrap();
         assert_eq!(a.object.unwrap().rev + 1, b.object.as_ref().unwrap().rev);
         let stored = store.get(&key("b")).unwrap();
-        assert_eq!(stored.value["metadata"]["resourceVersion"], json!(stored.rev.to_string()));
+        assert_eq!(
+            stored.value["metadata"]["resourceVersion"],
+            json!(stored.rev.to_string())
+        );
         let kept = store.update(&key("b"), |_| Ok(Change::Keep)).unwrap();
         assert!(!kept.written);
         assert_eq!(store.revision(), stored.rev);
@@ -217,14 +270,23 @@ mod tests {
     #[test]
     fn snapshot_at_rewinds_writes_and_deletes() {
         let store = Store::new(100);
-        store.update(&key("a"), |_| Ok(Change::Put(cm("a", "1")))).unwrap();
+        store
+            .update(&key("a"), |_| Ok(Change::Put(cm("a", "1"))))
+            .unwrap();
         let rev_one = store.revision();
-        store.update(&key("a"), |_| Ok(Change::Put(cm("a", "2")))).unwrap();
-        store.update(&key("b"), |_| Ok(Change::Put(cm("b", "1")))).unwrap();
+        store
+            .update(&key("a"), |_| Ok(Change::Put(cm("a", "2"))))
+            .unwrap();
+        store
+            .update(&key("b"), |_| Ok(Change::Put(cm("b", "1"))))
+            .unwrap();
         store.update(&key("a"), |_| Ok(Change::Delete)).unwrap();
         let old = store.snapshot_at(rev_one).unwrap();
         assert_eq!(old.map.len(), 1);
-        assert_eq!(old.map.get(&key("a").storage_key()).unwrap().value["data"]["v"], json!("1"));
+        assert_eq!(
+            old.map.get(&key("a").storage_key()).unwrap().value["data"]["v"],
+            json!("1")
+        );
         assert!(store.snapshot_at(store.revision() + 1).is_none());
     }
 
@@ -232,7 +294,9 @@ mod tests {
     fn snapshot_older_than_history_window_is_gone() {
         let store = Store::new(2);
         for i in 0..5 {
-            store.update(&key("a"), |_| Ok(Change::Put(cm("a", &i.to_string())))).unwrap();
+            store
+                .update(&key("a"), |_| Ok(Change::Put(cm("a", &i.to_string()))))
+                .unwrap();
         }
         assert!(store.snapshot_at(2).is_none());
         assert!(store.snapshot_at(store.revision() - 2).is_some());

@@ -21,7 +21,11 @@ pub struct ObjectKey {
 impl ObjectKey {
     /// A key.
     pub fn new(storage_id: Arc<str>, namespace: &str, name: &str) -> Self {
-        ObjectKey { storage_id, namespace: namespace.to_string(), name: name.to_string() }
+        ObjectKey {
+            storage_id,
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
     }
 
     /// The ordered map key: `<storage_id>\0<namespace>\0<name>`.
@@ -75,7 +79,12 @@ impl StoredObject {
     /// Serialize a value.
     pub fn new(value: Value, rev: u64) -> Self {
         let (bytes, rest_offset) = json::encode_object(&value);
-        StoredObject { value, bytes: Bytes::from(bytes), rest_offset, rev }
+        StoredObject {
+            value,
+            bytes: Bytes::from(bytes),
+            rest_offset,
+            rev,
+        }
     }
 
     /// Bytes without `kind`/`apiVersion` (built-in list items): write `{` then this.
@@ -85,19 +94,27 @@ impl StoredObject {
 
     /// `metadata.name`.
     pub fn name(&self) -> &str {
-        self.value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+        self.value
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     /// `metadata.uid`.
     pub fn uid(&self) -> &str {
-        self.value.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("")
+        self.value
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 }
 
 /// Set `metadata.resourceVersion`.
 pub fn set_resource_version(value: &mut Value, rev: u64) {
     if let Some(obj) = value.as_object_mut() {
-        let meta = obj.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
+        let meta = obj
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(Default::default()));
         if let Some(meta) = meta.as_object_mut() {
             meta.insert("resourceVersion".into(), Value::String(rev.to_string()));
         }
