@@ -111,7 +111,8 @@ impl DynamicClient {
     }
 }
 
-fn client_options(
+/// Converts the JS options (also usable by other bindings that hand out clients).
+pub(crate) fn client_options(
     env: &Env,
     options: Option<DynamicClientOptions>,
 ) -> Result<klite_client::ClientOptions> {
