@@ -377,7 +377,7 @@ mod protobuf {
     const MAGIC: &[u8] = b"k8s\0";
 
     enum Field<'a> {
-        Varint(u64),
+        Varint,
         Bytes(&'a [u8]),
         Fixed,
     }
@@ -401,7 +401,10 @@ mod protobuf {
         while pos < buf.len() {
             let key = varint(buf, &mut pos)?;
             let field = match key & 7 {
-                0 => Field::Varint(varint(buf, &mut pos)?),
+                0 => {
+                    varint(buf, &mut pos)?;
+                    Field::Varint
+                }
                 2 => {
                     let len =
                         usize::try_from(varint(buf, &mut pos)?).map_err(|_| "length overflow")?;

@@ -526,66 +526,6 @@ pub fn convert(def: &ResourceDef, body: &Value, request: &TableRequest) -> Value
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn human_durations_match_go() {
-        let cases = [
-            (-5, "<invalid>"),
-            (-1, "0s"),
-            (59, "59s"),
-            (119, "119s"),
-            (125, "2m5s"),
-            (600, "10m"),
-            (3 * 3600, "3h"),
-            (3 * 3600 + 60, "3h1m"),
-            (9 * 3600, "9h"),
-            (50 * 3600, "2d2h"),
-            (10 * 86400, "10d"),
-            (800 * 86400, "2y70d"),
-            (9 * 365 * 86400, "9y"),
-        ];
-        for (seconds, text) in cases {
-            assert_eq!(human_duration(seconds), text, "{seconds}");
-        }
-    }
-
-    #[test]
-    fn table_clause_is_found_in_kubectls_accept_header() {
-        let mut h = HeaderMap::new();
-        h.insert("accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json".parse().unwrap());
-        let req = requested(&h, &Query::parse("")).unwrap().unwrap();
-        assert_eq!(
-            (req.version.as_str(), req.include),
-            ("v1", IncludeObject::Metadata)
-        );
-        assert_eq!(
-            requested(&h, &Query::parse("includeObject=Object"))
-                .unwrap()
-                .unwrap()
-                .include,
-            IncludeObject::Object
-        );
-        assert_eq!(
-            requested(&h, &Query::parse("includeObject=All"))
-                .unwrap_err()
-                .message,
-            "unrecognized includeObject value: \"All\""
-        );
-        h.insert(
-            "accept",
-            "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
-                .parse()
-                .unwrap(),
-        );
-        assert_eq!(requested(&h, &Query::parse("")).unwrap(), None);
-        h.insert("accept", "application/json".parse().unwrap());
-        assert_eq!(requested(&h, &Query::parse("")).unwrap(), None);
-    }
-}
-
 /// Turn a successful get/list reply into a Table when the request asked for one.
 pub(crate) fn respond(
     ctx: &crate::handlers::Ctx,
@@ -660,4 +600,64 @@ fn watch_tables(
         Err(frame) => frame,
     })
     .boxed_unsync()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations_match_go() {
+        let cases = [
+            (-5, "<invalid>"),
+            (-1, "0s"),
+            (59, "59s"),
+            (119, "119s"),
+            (125, "2m5s"),
+            (600, "10m"),
+            (3 * 3600, "3h"),
+            (3 * 3600 + 60, "3h1m"),
+            (9 * 3600, "9h"),
+            (50 * 3600, "2d2h"),
+            (10 * 86400, "10d"),
+            (800 * 86400, "2y70d"),
+            (9 * 365 * 86400, "9y"),
+        ];
+        for (seconds, text) in cases {
+            assert_eq!(human_duration(seconds), text, "{seconds}");
+        }
+    }
+
+    #[test]
+    fn table_clause_is_found_in_kubectls_accept_header() {
+        let mut h = HeaderMap::new();
+        h.insert("accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json".parse().unwrap());
+        let req = requested(&h, &Query::parse("")).unwrap().unwrap();
+        assert_eq!(
+            (req.version.as_str(), req.include),
+            ("v1", IncludeObject::Metadata)
+        );
+        assert_eq!(
+            requested(&h, &Query::parse("includeObject=Object"))
+                .unwrap()
+                .unwrap()
+                .include,
+            IncludeObject::Object
+        );
+        assert_eq!(
+            requested(&h, &Query::parse("includeObject=All"))
+                .unwrap_err()
+                .message,
+            "unrecognized includeObject value: \"All\""
+        );
+        h.insert(
+            "accept",
+            "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(requested(&h, &Query::parse("")).unwrap(), None);
+        h.insert("accept", "application/json".parse().unwrap());
+        assert_eq!(requested(&h, &Query::parse("")).unwrap(), None);
+    }
 }

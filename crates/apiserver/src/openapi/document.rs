@@ -112,14 +112,15 @@ fn crd_component(group: &str, version: &str, kind: &str, schema: Option<&Value>)
     Value::Object(schema)
 }
 
+/// One custom group/version: document key, resources, extra components.
+pub type CustomGroupVersion = (String, Vec<ResourceInfo>, Vec<(String, Value)>);
+
 /// Custom resources of the registry grouped by document key, with their components.
-pub fn custom_group_versions(
-    shared: &Shared,
-    registry: &Registry,
-) -> Vec<(String, Vec<ResourceInfo>, Vec<(String, Value)>)> {
+pub fn custom_group_versions(shared: &Shared, registry: &Registry) -> Vec<CustomGroupVersion> {
     let snapshot = shared.store.snapshot();
     let prefix = crate::store::object::storage_prefix(CRD_STORAGE, None);
-    let mut grouped: BTreeMap<String, (Vec<ResourceInfo>, Vec<(String, Value)>)> = BTreeMap::new();
+    type Members = (Vec<ResourceInfo>, Vec<(String, Value)>);
+    let mut grouped: BTreeMap<String, Members> = BTreeMap::new();
     for (_, crd) in snapshot
         .map
         .range(prefix.clone()..)
