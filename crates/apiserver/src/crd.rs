@@ -81,6 +81,18 @@ pub fn resource_defs(crd: &Value) -> Vec<ResourceDef> {
         .pointer("/spec/preserveUnknownFields")
         .and_then(Value::as_bool)
         == Some(true);
+    let compile = |schema: Option<&Value>| {
+        schema
+            .and_then(|s| klite_schema::structural::StructuralSchema::from_openapi(s).ok())
+            .map(Arc::new)
+    };
+    let storage_structural = compile(
+        versions
+            .iter()
+            .find(|v| v.get("name").and_then(Value::as_str) == Some(storage_version.as_str()))
+            .and_then(|v| v.pointer("/schema/openAPIV3Schema"))
+            .or_else(|| crd.pointer("/spec/validation/openAPIV3Schema")),
+    );
     let verbs: &[&str] = if terminating {
         CRD_TERMINATING_VERBS
     } else {
@@ -162,10 +174,8 @@ pub fn resource_defs(crd: &Value) -> Vec<ResourceDef> {
                 crd_name: str_at(crd, "/metadata/name").to_string(),
                 terminating,
                 preserve_unknown_fields: preserve_all || schema.is_none(),
-                structural: schema
-                    .as_ref()
-                    .and_then(|s| klite_schema::structural::StructuralSchema::from_openapi(s).ok())
-                    .map(Arc::new),
+                structural: compile(schema.as_ref()),
+                storage_structural: storage_structural.clone(),
                 schema,
                 scale,
                 printer_columns: v

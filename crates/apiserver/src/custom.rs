@@ -90,8 +90,14 @@ pub fn validate(def: &ResourceDef, obj: &mut Value, old: Option<&Value>) -> Vec<
 
 /// Rewrite a custom resource's apiVersion to the storage version before writing.
 pub fn to_storage_version(def: &ResourceDef, obj: &mut Value) {
-    if def.is_custom() && def.version != def.storage_version {
+    let Some(custom) = &def.custom else { return };
+    if def.version != def.storage_version {
         obj["apiVersion"] = json!(format!("{}/{}", def.group, def.storage_version));
+        if !custom.preserve_unknown_fields {
+            if let Some(schema) = &custom.storage_structural {
+                let _ = schema.prune(obj);
+            }
+        }
     }
 }
 

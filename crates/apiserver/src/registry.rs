@@ -55,6 +55,8 @@ pub struct CustomInfo {
     pub preserve_unknown_fields: bool,
     /// The compiled structural schema of this version.
     pub structural: Option<Arc<klite_schema::structural::StructuralSchema>>,
+    /// The compiled structural schema of the storage version (pruning on conversion).
+    pub storage_structural: Option<Arc<klite_schema::structural::StructuralSchema>>,
 }
 
 /// Everything the handlers need to know about one served resource.

@@ -349,3 +349,68 @@ async fn cluster_scoped_crd_and_name_validation() {
         .await;
     assert_eq!(r.code, 404);
 }
+
+#[tokio::test]
+async fn multiple_versions_convert_with_strategy_none_and_warn_on_deprecated() {
+    let h = harness().await;
+    let mut c = crd();
+    let v1 = c["spec"]["versions"][0].clone();
+    let mut beta = v1.clone();
+    beta["name"] = json!("v1beta1");
+    beta["storage"] = json!(false);
+    beta["deprecated"] = json!(true);
+    beta["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["betaOnly"] =
+        json!({"type": "string"});
+    c["spec"]["versions"] = json!([beta, v1]);
+    let r = h
+        .req(
+            "POST",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            Some(&c),
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    let r = h.req("GET", "/apis/example.com", None).await;
+    assert_eq!(r.body["preferredVersion"]["version"], "v1");
+    let obj = json!({"apiVersion": "example.com/v1beta1", "kind": "Foo", "metadata": {"name": "m"}, "spec": {"replicas": 1, "betaOnly": "x"}});
+    let r = h
+        .req(
+            "POST",
+            "/apis/example.com/v1beta1/namespaces/default/foos",
+            Some(&obj),
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    assert_eq!(r.body["apiVersion"], "example.com/v1beta1");
+    let warnings: Vec<&str> = r
+        .headers
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(
+        warnings,
+        vec!["299 - \"example.com/v1beta1 Foo is deprecated; use example.com/v1 Foo\""]
+    );
+    let r = h
+        .req(
+            "GET",
+            "/apis/example.com/v1/namespaces/default/foos/m",
+            None,
+        )
+        .await;
+    assert_eq!(r.body["apiVersion"], "example.com/v1");
+    assert!(
+        r.body["spec"].get("betaOnly").is_none(),
+        "fields unknown to the storage version are pruned on write"
+    );
+    let r = h
+        .req(
+            "GET",
+            "/apis/example.com/v1beta1/namespaces/default/foos",
+            None,
+        )
+        .await;
+    assert_eq!(r.body["apiVersion"], "example.com/v1beta1");
+    assert_eq!(r.body["items"][0]["apiVersion"], "example.com/v1beta1");
+}

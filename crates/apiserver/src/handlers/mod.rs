@@ -492,8 +492,10 @@ async fn resource_request(ctx: &mut Ctx) -> Result<Reply, ApiError> {
 /// non-storage version get their apiVersion rewritten).
 pub fn object_bytes(def: &ResourceDef, stored: &StoredObject) -> Bytes {
     if def.is_custom() && def.version != def.storage_version {
+        // Conversion strategy None: rewrite apiVersion, prune by the served version's schema.
         let mut v = stored.value.clone();
         v["apiVersion"] = Value::String(def.api_version());
+        let _ = crate::custom::prune(def, &mut v);
         let (bytes, _) = crate::json::encode_object(&v);
         return Bytes::from(bytes);
     }
