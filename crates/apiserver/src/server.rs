@@ -356,9 +356,17 @@ async fn accept_loop(
                 let shared = shared.clone();
                 let identity = identity.clone();
                 async move {
-                    Ok::<_, std::convert::Infallible>(
-                        crate::handlers::handle(shared, identity, req).await,
-                    )
+                    // A bug must never drop the connection: a panicking handler answers 500.
+                    let handled = std::panic::AssertUnwindSafe(crate::handlers::handle(
+                        shared, identity, req,
+                    ));
+                    let response = match futures::FutureExt::catch_unwind(handled).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            crate::handlers::internal_error_response("the request handler panicked")
+                        }
+                    };
+                    Ok::<_, std::convert::Infallible>(response)
                 }
             });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());

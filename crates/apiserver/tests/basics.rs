@@ -410,3 +410,90 @@ async fn unknown_fields_warn_by_default_and_fail_when_strict() {
     assert_eq!(r.code, 400);
     assert_eq!(r.body["message"], "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\", unknown field \"metadata.foo\"");
 }
+
+#[tokio::test]
+async fn bearer_tokens_http2_yaml_and_pretty_output() {
+    let h = harness_with(klite_apiserver::ServerOptions {
+        tokens: vec![klite_apiserver::TokenUser {
+            token: "s3cret".into(),
+            user: "robot".into(),
+            uid: String::new(),
+            groups: vec!["system:masters".into()],
+        }],
+        ..Default::default()
+    })
+    .await;
+    let anon = client(&h.server, None);
+    let r = anon
+        .get(format!("{}/api/v1/namespaces/default", h.base))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.version(),
+        reqwest::Version::HTTP_2,
+        "h2 negotiated through ALPN"
+    );
+    let r = h
+        .admin
+        .get(format!("{}/api/v1/namespaces/default", h.base))
+        .header("Accept", "application/yaml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/yaml");
+    let text = r.text().await.unwrap();
+    assert!(text.contains("kind: Namespace"), "{text}");
+    let r = h
+        .admin
+        .get(format!("{}/api/v1/namespaces/default", h.base))
+        .header("User-Agent", "curl/8.0")
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    assert!(
+        text.starts_with("{\n  \"kind\": \"Namespace\",\n  \"apiVersion\": \"v1\","),
+        "{text}"
+    );
+    let r = h
+        .admin
+        .get(format!("{}/api/v1/namespaces/default", h.base))
+        .header("Accept", "application/vnd.kubernetes.protobuf")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 406);
+    let h1 = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .http1_only()
+        .add_root_certificate(reqwest::Certificate::from_pem(h.server.ca_pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let r = h1.get(format!("{}/livez", h.base)).send().await.unwrap();
+    assert_eq!(
+        (r.version(), r.status().as_u16()),
+        (reqwest::Version::HTTP_11, 200)
+    );
+}
+
+#[tokio::test]
+async fn kubeconfig_embeds_server_ca_and_client_credentials() {
+    let h = harness().await;
+    let kc = h.server.kubeconfig(h.server.admin());
+    assert!(kc.contains(&format!("server: {}", h.server.url())));
+    assert!(kc.contains("current-context: envtest"));
+    use base64::Engine;
+    let ca_line = kc
+        .lines()
+        .find(|l| l.trim_start().starts_with("certificate-authority-data:"))
+        .unwrap();
+    let ca = base64::engine::general_purpose::STANDARD
+        .decode(ca_line.split(": ").nth(1).unwrap())
+        .unwrap();
+    assert_eq!(String::from_utf8(ca).unwrap(), h.server.ca_pem());
+    assert!(kc.contains("client-certificate-data:") && kc.contains("client-key-data:"));
+}

@@ -108,6 +108,11 @@ fn error_response(err: &ApiError, pretty: bool) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(full("")))
 }
 
+/// A 500 InternalError response (used when a handler fails unexpectedly).
+pub(crate) fn internal_error_response(message: &str) -> Response<Body> {
+    error_response(&ApiError::internal(message), false)
+}
+
 /// Re-indent compact JSON with two spaces, preserving key order (Go's `json.Indent`).
 pub fn pretty_json(compact: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(compact.len() * 2);
@@ -255,6 +260,11 @@ pub(crate) async fn handle(
             ApiError::forbidden("", "", "", &msg).with_details(Default::default())
         };
         return error_response(&err, pretty);
+    }
+    if !info.is_resource && (path == "/api" || path == "/apis") && parts.method == Method::GET {
+        if let Some(response) = crate::aggregated::respond(&shared.registry(), &path, &parts.headers) {
+            return response;
+        }
     }
     if !info.is_resource
         && (path == "/openapi" || path.starts_with("/openapi/"))
