@@ -35,6 +35,7 @@
 //! - [`status`]: upstream Status bodies; [`selectors`]: label/field selectors.
 #![deny(missing_docs)]
 
+pub mod aggregated;
 pub mod auth;
 pub mod certs;
 pub mod crd;

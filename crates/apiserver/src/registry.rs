@@ -307,6 +307,16 @@ impl Registry {
         reg
     }
 
+    /// Served API groups other than core, in `/apis` order, versions preferred first.
+    pub fn groups(&self) -> &[GroupEntry] {
+        &self.groups
+    }
+
+    /// The resources of one group/version, sorted by name (empty when not served).
+    pub fn resources_of(&self, group: &str, version: &str) -> &[Arc<ResourceDef>] {
+        self.by_group_version.get(&(group.to_string(), version.to_string())).map(Vec::as_slice).unwrap_or(&[])
+    }
+
     /// Look up a served resource.
     pub fn lookup(&self, group: &str, version: &str, resource: &str) -> Option<Arc<ResourceDef>> {
         self.resources

@@ -261,6 +261,11 @@ pub(crate) async fn handle(
         };
         return error_response(&err, pretty);
     }
+    if !info.is_resource && (path == "/api" || path == "/apis") && parts.method == Method::GET {
+        if let Some(response) = crate::aggregated::respond(&shared.registry(), &path, &parts.headers) {
+            return response;
+        }
+    }
     if !info.is_resource
         && (path == "/openapi" || path.starts_with("/openapi/"))
         && parts.method == Method::GET
