@@ -610,3 +610,21 @@ async fn deployments_scale_crds_and_watch() {
     watch.start_kill().expect("stop watch");
     let _ = watch.wait().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_unknown_fields_are_rejected_under_strict_validation() {
+    let k = Kubectl::start().await;
+    let typo = DEPLOYMENT.replace("        image: nginx:1.27\n", "        image: nginx:1.27\n        imagePullPolice: Always\n");
+    let out = k.apply_stdin(&["create", "-f", "-"], &typo).await;
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("unknown field \"spec.template.spec.containers[0].imagePullPolice\""),
+        "{out:?}"
+    );
+    // --validate=warn: created, with the field dropped and a warning printed.
+    let out = k.apply_stdin(&["create", "--validate=warn", "-f", "-"], &typo).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("unknown field \"spec.template.spec.containers[0].imagePullPolice\""), "{out:?}");
+    let yaml = k.run(&["get", "deploy", "web", "-o", "yaml"]).await.ok();
+    assert!(!yaml.contains("imagePullPolice"), "{yaml}");
+}

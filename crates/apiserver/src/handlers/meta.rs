@@ -121,7 +121,12 @@ pub fn drop_unknown_fields(def: &ResourceDef, obj: &mut Value) -> Vec<String> {
             }
         }
     }
+    // Nested fields, against the kind's schema (as upstream's typed decoding drops them).
+    if let Some(nested) = crate::schemas::prune_builtin(&def.group, &def.version, &def.kind, obj) {
+        unknown.extend(nested);
+    }
     unknown.sort();
+    unknown.dedup();
     unknown
 }
 
