@@ -361,8 +361,23 @@ impl CelTree {
         }
         let type_value = || BadValue::Value(Json::String(self.schema.type_.clone()));
         let self_value = convert::to_cel(obj, Some(&self.schema), self.is_resource_root);
-        let old_value = old.map(|o| convert::to_cel(o, Some(&self.schema), self.is_resource_root));
+        let needs_old = self.rules.iter().any(|r| {
+            r.uses_old_self
+                || r.rule.optional_old_self == Some(true)
+                || r.message_expression.is_some()
+        });
+        let old_value = if needs_old {
+            old.map(|o| convert::to_cel(o, Some(&self.schema), self.is_resource_root))
+        } else {
+            None
+        };
         ROOT.with(|root| {
+            let mut main_scope = root.new_inner_scope();
+            main_scope.add_variable_from_value("self", self_value.clone());
+            if let Some(v) = &old_value {
+                main_scope.add_variable_from_value("oldSelf", v.clone());
+            }
+            let mut optional_scope: Option<Context<'_>> = None;
             for compiled in &self.rules {
                 let rule = &compiled.rule;
                 let program = match &compiled.program {
@@ -381,18 +396,21 @@ impl CelTree {
                 if compiled.uses_old_self && old_value.is_none() && !optional_old_self {
                     continue;
                 }
-                let mut scope = root.new_inner_scope();
-                scope.add_variable_from_value("self", self_value.clone());
-                if optional_old_self {
-                    let opt = match &old_value {
-                        Some(v) => OptionalValue::of(v.clone()),
-                        None => OptionalValue::none(),
-                    };
-                    scope.add_variable_from_value("oldSelf", Value::Opaque(Arc::new(opt)));
-                } else if let Some(v) = &old_value {
-                    scope.add_variable_from_value("oldSelf", v.clone());
-                }
-                match evaluate(&scope, program) {
+                let scope = if optional_old_self {
+                    optional_scope.get_or_insert_with(|| {
+                        let mut scope = root.new_inner_scope();
+                        scope.add_variable_from_value("self", self_value.clone());
+                        let opt = match &old_value {
+                            Some(v) => OptionalValue::of(v.clone()),
+                            None => OptionalValue::none(),
+                        };
+                        scope.add_variable_from_value("oldSelf", Value::Opaque(Arc::new(opt)));
+                        scope
+                    })
+                } else {
+                    &main_scope
+                };
+                match evaluate(scope, program) {
                     Ok(Value::Bool(true)) => continue,
                     Ok(Value::Bool(false)) => {}
                     Ok(_) => {
@@ -427,12 +445,7 @@ impl CelTree {
                 };
                 let mut detail = None;
                 if let Some(message_expression) = &compiled.message_expression {
-                    let mut msg_scope = root.new_inner_scope();
-                    msg_scope.add_variable_from_value("self", self_value.clone());
-                    if let Some(v) = &old_value {
-                        msg_scope.add_variable_from_value("oldSelf", v.clone());
-                    }
-                    if let Ok(Value::String(s)) = evaluate(&msg_scope, message_expression) {
+                    if let Ok(Value::String(s)) = evaluate(&main_scope, message_expression) {
                         let trimmed = s.trim();
                         if !trimmed.is_empty() && !trimmed.contains('\n') && trimmed.len() <= 5 * 1024 {
                             detail = Some(trimmed.to_string());

@@ -2,7 +2,7 @@
 //! `pkg/apiserver/schema/listtype`).
 
 use super::model::Structural;
-use crate::field::{ErrorList, FieldError, Path};
+use crate::field::{ErrorList, FieldError, Path, PathElement};
 use crate::gofmt;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -14,33 +14,41 @@ pub fn validate_list_sets_and_maps(
     obj: &Map<String, Value>,
 ) -> ErrorList {
     let mut errs = ErrorList::new();
+    let mut path = path.clone();
+    walk_object(&mut path, s, obj, &mut errs);
+    errs
+}
+
+fn walk_object(path: &mut Path, s: &Structural, obj: &Map<String, Value>, errs: &mut ErrorList) {
     if let Some(ap) = s
         .additional_properties
         .as_ref()
         .and_then(|a| a.structural.as_deref())
     {
         for (k, v) in obj {
-            errs.extend(validate_value(&path.key(k), ap, v));
+            path.push(PathElement::Key(k.clone()));
+            walk_value(path, ap, v, errs);
+            path.pop();
         }
     }
     for (k, v) in obj {
         if let Some(sub) = s.properties.get(k) {
-            errs.extend(validate_value(&path.child(k), sub, v));
+            path.push(PathElement::Field(k.clone()));
+            walk_value(path, sub, v, errs);
+            path.pop();
         }
     }
-    errs
 }
 
-fn validate_value(path: &Path, s: &Structural, v: &Value) -> ErrorList {
+fn walk_value(path: &mut Path, s: &Structural, v: &Value, errs: &mut ErrorList) {
     match v {
-        Value::Array(items) => validate_array(path, s, items),
-        Value::Object(map) => validate_list_sets_and_maps(path, s, map),
-        _ => ErrorList::new(),
+        Value::Array(items) => walk_array(path, s, items, errs),
+        Value::Object(map) => walk_object(path, s, map, errs),
+        _ => {}
     }
 }
 
-fn validate_array(path: &Path, s: &Structural, items: &[Value]) -> ErrorList {
-    let mut errs = ErrorList::new();
+fn walk_array(path: &mut Path, s: &Structural, items: &[Value], errs: &mut ErrorList) {
     match s.x_list_type.as_deref() {
         Some("set") => {
             for i in non_unique_indices(items.iter()) {
@@ -51,11 +59,14 @@ fn validate_array(path: &Path, s: &Structural, items: &[Value]) -> ErrorList {
         _ => {}
     }
     if let Some(item_schema) = &s.items {
-        for (i, item) in items.iter().enumerate() {
-            errs.extend(validate_value(&path.index(i), item_schema, item));
+        if matches!(item_schema.type_.as_str(), "array" | "object" | "") {
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathElement::Index(i));
+                walk_value(path, item_schema, item, errs);
+                path.pop();
+            }
         }
     }
-    errs
 }
 
 /// The key identifying a value for set semantics: scalars by value (Go map keys of

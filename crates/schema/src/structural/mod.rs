@@ -59,6 +59,8 @@ pub struct StructuralSchema {
     validator: VSchema,
     status_validator: Option<VSchema>,
     has_cel_rules: bool,
+    has_embedded: bool,
+    has_list_types: bool,
     cel: Option<std::sync::Arc<crate::cel::CelTree>>,
 }
 
@@ -88,12 +90,17 @@ impl StructuralSchema {
         } else {
             None
         };
+        let has_embedded = props.any(&mut |s| s.x_embedded_resource);
+        let has_list_types =
+            props.any(&mut |s| matches!(s.x_list_type.as_deref(), Some("set") | Some("map")));
         Ok(StructuralSchema {
             props,
             structural,
             validator,
             status_validator,
             has_cel_rules,
+            has_embedded,
+            has_list_types,
             cel,
         })
     }
@@ -107,6 +114,8 @@ impl StructuralSchema {
             validator: VSchema::default(),
             status_validator: None,
             has_cel_rules: false,
+            has_embedded: false,
+            has_list_types: false,
             cel: None,
             props,
         }
@@ -175,11 +184,17 @@ impl StructuralSchema {
 
     /// Embedded resources' `apiVersion`, `kind` and `metadata` (`objectmeta.Validate`).
     pub fn validate_embedded_resources(&self, obj: &Value) -> ErrorList {
+        if !self.has_embedded {
+            return ErrorList::new();
+        }
         objectmeta::validate_embedded(&Path::nil(), obj, Some(&self.structural), false)
     }
 
     /// `x-kubernetes-list-type` set/map uniqueness.
     pub fn validate_list_types(&self, obj: &Value) -> ErrorList {
+        if !self.has_list_types {
+            return ErrorList::new();
+        }
         match obj {
             Value::Object(map) => {
                 listtype::validate_list_sets_and_maps(&Path::nil(), &self.structural, map)
@@ -223,6 +238,9 @@ impl StructuralSchema {
         obj: &mut Value,
         drop_invalid: bool,
     ) -> Result<Vec<String>, crate::field::FieldError> {
+        if !self.has_embedded {
+            return Ok(Vec::new());
+        }
         objectmeta::coerce(
             &Path::nil(),
             obj,

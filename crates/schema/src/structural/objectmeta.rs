@@ -4,7 +4,7 @@
 //! resources, and the validation of embedded resources' `apiVersion`, `kind` and `metadata`.
 
 use super::model::Structural;
-use crate::field::{ErrorList, FieldError, Path};
+use crate::field::{ErrorList, FieldError, Path, PathElement};
 use crate::validation::{is_dns1035_label, validate_object_meta, NameRule};
 use serde_json::{Map, Value};
 
@@ -430,6 +430,11 @@ pub fn validate_embedded(
 }
 
 fn validate_node(path: &Path, x: &Value, s: Option<&Structural>, errs: &mut ErrorList) {
+    let mut path = path.clone();
+    walk(&mut path, x, s, errs);
+}
+
+fn walk(path: &mut Path, x: &Value, s: Option<&Structural>, errs: &mut ErrorList) {
     let Some(s) = s else { return };
     match x {
         Value::Object(map) => {
@@ -438,15 +443,21 @@ fn validate_node(path: &Path, x: &Value, s: Option<&Structural>, errs: &mut Erro
             }
             for (k, v) in map {
                 if let Some(prop) = s.properties.get(k) {
-                    validate_node(&path.child(k), v, Some(prop), errs);
+                    path.push(PathElement::Field(k.clone()));
+                    walk(path, v, Some(prop), errs);
+                    path.pop();
                 } else if let Some(ap) = &s.additional_properties {
-                    validate_node(&path.key(k), v, ap.structural.as_deref(), errs);
+                    path.push(PathElement::Key(k.clone()));
+                    walk(path, v, ap.structural.as_deref(), errs);
+                    path.pop();
                 }
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                validate_node(&path.index(i), v, s.items.as_deref(), errs);
+                path.push(PathElement::Index(i));
+                walk(path, v, s.items.as_deref(), errs);
+                path.pop();
             }
         }
         _ => {}

@@ -56,24 +56,23 @@ pub fn prune(obj: &mut Value, schema: Option<&Structural>, is_resource_root: boo
         parts: String::new(),
         unknown: Vec::new(),
     };
-    let root_clone;
+    let empty = Structural::default();
     let schema = if is_resource_root {
-        let mut s = schema.cloned().unwrap_or_default();
-        s.x_embedded_resource = true;
-        root_clone = s;
-        Some(&root_clone)
+        Some(schema.unwrap_or(&empty))
     } else {
         schema
     };
-    prune_node(obj, schema, &mut tracker);
+    prune_node(obj, schema, &mut tracker, is_resource_root);
     tracker.unknown.sort();
     tracker.unknown
 }
 
-fn prune_node(x: &mut Value, s: Option<&Structural>, t: &mut PathTracker) {
+/// `force_embedded` treats the node as an embedded resource (the resource root) without
+/// cloning its schema.
+fn prune_node(x: &mut Value, s: Option<&Structural>, t: &mut PathTracker, force_embedded: bool) {
     if let Some(s) = s {
         if s.x_preserve_unknown_fields {
-            skip_prune(x, s, t);
+            skip_prune(x, s, t, force_embedded);
             return;
         }
     }
@@ -87,55 +86,56 @@ fn prune_node(x: &mut Value, s: Option<&Structural>, t: &mut PathTracker) {
                 map.clear();
                 return;
             };
-            let keys: Vec<String> = map.keys().cloned().collect();
-            for k in keys {
-                if s.x_embedded_resource && META_FIELDS.contains(&k.as_str()) {
+            let embedded = s.x_embedded_resource || force_embedded;
+            let mut removed = Vec::new();
+            for (k, v) in map.iter_mut() {
+                if embedded && META_FIELDS.contains(&k.as_str()) {
                     continue;
                 }
-                if let Some(prop) = s.properties.get(&k) {
-                    if let Some(v) = map.get_mut(&k) {
-                        t.with_key(&k, |t| prune_node(v, Some(prop), t));
-                    }
+                if let Some(prop) = s.properties.get(k) {
+                    t.with_key(k, |t| prune_node(v, Some(prop), t, false));
                 } else if let Some(ap) = &s.additional_properties {
-                    if let Some(v) = map.get_mut(&k) {
-                        t.with_key(&k, |t| prune_node(v, ap.structural.as_deref(), t));
-                    }
+                    t.with_key(k, |t| prune_node(v, ap.structural.as_deref(), t, false));
                 } else {
                     if !META_FIELDS.contains(&k.as_str()) || !t.parts.is_empty() {
-                        t.record(&k);
+                        t.record(k);
                     }
-                    map.remove(&k);
+                    removed.push(k.clone());
                 }
+            }
+            for k in removed {
+                map.remove(&k);
             }
         }
         Value::Array(items) => {
             let item_schema = s.and_then(|s| s.items.as_deref());
             for (i, v) in items.iter_mut().enumerate() {
-                t.with_index(i, |t| prune_node(v, item_schema, t));
+                t.with_index(i, |t| prune_node(v, item_schema, t, false));
             }
         }
         _ => {}
     }
 }
 
-fn skip_prune(x: &mut Value, s: &Structural, t: &mut PathTracker) {
+fn skip_prune(x: &mut Value, s: &Structural, t: &mut PathTracker, force_embedded: bool) {
     match x {
         Value::Object(map) => {
+            let embedded = s.x_embedded_resource || force_embedded;
             for (k, v) in map.iter_mut() {
-                if s.x_embedded_resource && META_FIELDS.contains(&k.as_str()) {
+                if embedded && META_FIELDS.contains(&k.as_str()) {
                     continue;
                 }
                 if let Some(prop) = s.properties.get(k) {
-                    t.with_key(k, |t| prune_node(v, Some(prop), t));
+                    t.with_key(k, |t| prune_node(v, Some(prop), t, false));
                 } else if let Some(ap) = &s.additional_properties {
-                    t.with_key(k, |t| prune_node(v, ap.structural.as_deref(), t));
+                    t.with_key(k, |t| prune_node(v, ap.structural.as_deref(), t, false));
                 }
             }
         }
         Value::Array(items) => {
             if let Some(item_schema) = s.items.as_deref() {
                 for (i, v) in items.iter_mut().enumerate() {
-                    t.with_index(i, |t| skip_prune(v, item_schema, t));
+                    t.with_index(i, |t| skip_prune(v, item_schema, t, false));
                 }
             }
         }

@@ -13,6 +13,7 @@ use crate::openapi::{ItemsOrArray, SchemaProps};
 use regex::Regex;
 use serde_json::{Map, Number, Value};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// A compiled validation schema (kube-openapi `spec.Schema` after apiextensions'
 /// conversion and format post-processing).
@@ -270,22 +271,19 @@ fn bound_text(bound: f64, int_data: bool) -> String {
     }
 }
 
-/// A child path in kube-openapi's dotted notation.
-fn child_path(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
 /// The validation context: the old object for ratcheting (update only).
 struct Walk;
 
 impl Walk {
     /// `SchemaValidator.Validate` for `data` at `path`, with the correlated old value (if any)
     /// for ratcheting.
-    fn validate(&self, s: &VSchema, data: &Value, path: &str, old: Option<&Value>) -> VResult {
+    fn validate(
+        &self,
+        s: &VSchema,
+        data: &Value,
+        path: &mut String,
+        old: Option<&Value>,
+    ) -> VResult {
         let mut result = VResult::default();
         let Some(kind) = kind_of(data) else {
             // null: type and enum checks only.
@@ -354,7 +352,7 @@ impl Walk {
         &self,
         s: &VSchema,
         data: &Value,
-        path: &str,
+        path: &mut String,
         old: Option<&Value>,
     ) -> VResult {
         let result = self.validate(s, data, path, old);
@@ -371,7 +369,13 @@ impl Walk {
         result
     }
 
-    fn schema_props(&self, s: &VSchema, data: &Value, path: &str, old: Option<&Value>) -> VResult {
+    fn schema_props(
+        &self,
+        s: &VSchema,
+        data: &Value,
+        path: &mut String,
+        old: Option<&Value>,
+    ) -> VResult {
         let mut main = VResult::default();
         if !s.any_of.is_empty() {
             let mut best: Option<VResult> = None;
@@ -465,14 +469,22 @@ impl Walk {
         main
     }
 
-    fn slice(&self, s: &VSchema, items: &[Value], path: &str, old: Option<&Value>) -> VResult {
+    fn slice(
+        &self,
+        s: &VSchema,
+        items: &[Value],
+        path: &mut String,
+        old: Option<&Value>,
+    ) -> VResult {
         let mut result = VResult::default();
         if let Some(item_schema) = &s.items {
             let old_items = old.and_then(Value::as_array);
             for (i, item) in items.iter().enumerate() {
-                let item_path = format!("{path}[{i}]");
                 let old_item = old_items.and_then(|o| correlate_index(s, item, o));
-                result.merge(self.validate_child(item_schema, item, &item_path, old_item));
+                let len = path.len();
+                let _ = write!(path, "[{i}]");
+                result.merge(self.validate_child(item_schema, item, path, old_item));
+                path.truncate(len);
             }
         }
         let size = items.len() as i64;
@@ -523,7 +535,7 @@ impl Walk {
         &self,
         s: &VSchema,
         map: &Map<String, Value>,
-        path: &str,
+        path: &mut String,
         old: Option<&Value>,
     ) -> VResult {
         let mut result = VResult::default();
@@ -575,12 +587,11 @@ impl Walk {
                         let old_value = old_map
                             .filter(|_| !(path.is_empty() && is_type_meta(key)))
                             .and_then(|o| o.get(key));
-                        result.merge(self.validate_child(
-                            schema,
-                            value,
-                            &format!("{path}.{key}"),
-                            old_value,
-                        ));
+                        let len = path.len();
+                        path.push('.');
+                        path.push_str(key);
+                        result.merge(self.validate_child(schema, value, path, old_value));
+                        path.truncate(len);
                     }
                 }
             }
@@ -590,12 +601,13 @@ impl Walk {
                 let old_value = old_map
                     .filter(|_| !(path.is_empty() && is_type_meta(name)))
                     .and_then(|o| o.get(name));
-                result.merge(self.validate_child(
-                    schema,
-                    value,
-                    &child_path(path, name),
-                    old_value,
-                ));
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+                result.merge(self.validate_child(schema, value, path, old_value));
+                path.truncate(len);
             }
         }
         for key in &s.required {
@@ -933,7 +945,8 @@ pub(crate) fn validate_value(
     root: Option<&Path>,
 ) -> ErrorList {
     let walk = Walk;
-    let mut result = walk.validate(schema, data, "", old);
+    let mut path = String::new();
+    let mut result = walk.validate(schema, data, &mut path, old);
     if let Some(old) = old {
         if !result.is_valid() && correlated_equal(schema, data, old) {
             result.errors.clear();
