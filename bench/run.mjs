@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: builds what the benchmark needs, then runs bench/bench.mjs under Node 22+.
 //
-// 1. The release addon: `cargo build --release -p klite --lib`, copied to bench/out/ and
+// 1. The release addon (`cargo build --release -p klite`), copied to bench/out/ and
 //    loaded from there (NAPI_RS_NATIVE_LIBRARY_PATH), so the package's own klite.*.node —
 //    often a debug build for the tests — is left alone. Cargo makes this a no-op when
 //    nothing changed.
@@ -78,13 +78,16 @@ const addonKind = addon ? `KLITE_BENCH_ADDON=${addon}` : 'release build (cargo b
 if (!addon) {
   addon = join(out, addonName())
   if (build) {
-    run('cargo', ['build', '--release', '-p', 'klite', '--lib'])
+    // One cargo run for the addon and the stand-in: they share most of their dependencies.
+    run('cargo', ['build', '--release', '-p', 'klite', '-p', 'klite-apiserver', '--lib', '--bin', 'klite-kube-apiserver'])
     copyFileSync(join(root, 'target', 'release', cdylibName()), addon)
   }
 }
 if (!existsSync(addon)) fail(`no addon at ${addon}`)
 
-if (build) run('cargo', ['build', '--release', '-p', 'klite-apiserver', '--bin', 'klite-kube-apiserver'])
+if (build && process.env.KLITE_BENCH_ADDON) {
+  run('cargo', ['build', '--release', '-p', 'klite-apiserver', '--bin', 'klite-kube-apiserver'])
+}
 const standIn = ['release', 'debug']
   .map((profile) => join(root, 'target', profile, 'klite-kube-apiserver' + exe))
   .find((path) => existsSync(path)) || join(root, 'target', 'release', 'klite-kube-apiserver' + exe)
