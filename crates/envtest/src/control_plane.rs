@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::flags::{help_mentions_flag, Flags};
 use crate::ports::{PortAllocator, PortReservation, LOOPBACK};
 use crate::process::{help_text, HealthCheck, ProcessSpec, Supervised};
-use crate::sweep::{sweep_crashed_runs, RunRecord, TEMP_DIR_PREFIX};
+use crate::sweep::{RunRecord, TEMP_DIR_PREFIX};
 
 /// How often readiness endpoints are polled (upstream: 100 ms).
 const HEALTH_POLL: Duration = Duration::from_millis(20);
@@ -70,12 +70,6 @@ impl ControlPlane {
         settings: &BinariesSettings,
         allocator: &PortAllocator,
     ) -> Result<ControlPlane> {
-        if let Some(dir) = allocator.lock_dir() {
-            let report = sweep_crashed_runs(dir);
-            for process in &report.killed {
-                tracing::warn!(pid = process.pid, name = %process.name, "killed a control-plane process left behind by a crashed run");
-            }
-        }
         let certs = Arc::new(ControlPlaneCerts::generate(LOOPBACK)?);
         let probes = FlagProbes::run(settings).await?;
         let mut attempt = 0;

@@ -19,7 +19,7 @@ use crate::env::EnvVars;
 use crate::error::{Error, Result};
 use crate::kubeconfig;
 use crate::ports::PortAllocator;
-use crate::sweep::{RunRecord, TEMP_DIR_PREFIX};
+use crate::sweep::{sweep_crashed_runs, RunRecord, TEMP_DIR_PREFIX};
 
 /// Default per-component start and stop timeout (upstream: 20 s).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -250,6 +250,12 @@ impl EnvTest {
         // Read CRDs before starting anything: a bad file fails fast.
         let crds = crds::collect_crds(&crd_options)?;
         let allocator = PortAllocator::new(&options.env);
+        if let Some(dir) = allocator.lock_dir() {
+            let report = sweep_crashed_runs(dir);
+            for process in &report.killed {
+                tracing::warn!(pid = process.pid, name = %process.name, "killed a control-plane process left behind by a crashed run");
+            }
+        }
         let mut record = RunRecord::create(allocator.lock_dir());
 
         if resolved.use_existing_cluster {

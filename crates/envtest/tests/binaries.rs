@@ -271,3 +271,48 @@ async fn dropping_without_stop_kills_the_processes() {
     assert_processes_exit(&pids, Duration::from_secs(5));
     assert!(dirs.iter().all(|d| !d.exists()));
 }
+
+#[tokio::test]
+async fn a_port_clash_is_retried_with_fresh_ports() {
+    let scratch = tempfile::tempdir().unwrap();
+    // An etcd that loses the race for its port on the first start, as when another
+    // process grabs a reserved port before etcd binds it.
+    let attempts = scratch.path().join("attempts");
+    let flaky = scratch.path().join("flaky-etcd");
+    std::fs::write(
+        &flaky,
+        format!(
+            "#!/bin/sh\n\
+             if [ \"$1\" = --help ]; then exec '{etcd}' \"$@\"; fi\n\
+             echo start >> '{attempts}'\n\
+             if [ \"$(wc -l < '{attempts}')\" -eq 1 ]; then\n\
+               echo 'listen tcp 127.0.0.1:2379: bind: address already in use' >&2; exit 1\n\
+             fi\n\
+             exec '{etcd}' \"$@\"\n",
+            etcd = etcd().display(),
+            attempts = attempts.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&flaky, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut env = hermetic_env(scratch.path());
+    env.set("TEST_ASSET_ETCD", flaky.to_str().unwrap());
+    env.set(
+        "TEST_ASSET_KUBE_APISERVER",
+        kube_apiserver().to_str().unwrap(),
+    );
+    let envtest = EnvTest::start(binaries_options(env)).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&attempts).unwrap().lines().count(),
+        2
+    );
+    call(
+        &client(envtest.kubeconfig()).await,
+        "GET",
+        "/api/v1/namespaces/default",
+        None,
+    )
+    .await
+    .unwrap();
+    envtest.stop().await.unwrap();
+}

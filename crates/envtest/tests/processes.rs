@@ -70,12 +70,21 @@ fn sigkilled_test_process_leaves_no_etcd_or_apiserver_behind() {
         leftover.iter().any(|d| d.exists()),
         "a SIGKILLed process cannot clean up after itself"
     );
-    let lock_dir = scratch.path().join("cache/kubebuilder-envtest");
-    let report = klite_envtest::sweep::sweep_crashed_runs(&lock_dir);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let next = runtime
+        .block_on(klite_envtest::EnvTest::start(
+            klite_envtest::EnvTestOptions {
+                mode: klite_envtest::Mode::Embedded,
+                env: hermetic_env(scratch.path()),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
     assert!(
         leftover.iter().all(|d| !d.exists()),
-        "sweep left {leftover:?}; report {report:?}"
+        "the next start left {leftover:?}"
     );
+    runtime.block_on(next.stop()).unwrap();
 }
 
 #[test]
