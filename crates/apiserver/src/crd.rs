@@ -350,8 +350,13 @@ fn update_crd(shared: &Arc<Shared>, name: &str, f: impl FnOnce(&mut Value) -> bo
 }
 
 fn rebuild_registry(shared: &Shared) {
-    let registry = crate::registry::Registry::build(&all_crds(shared));
-    *shared.registry.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(registry);
+    let crds = all_crds(shared);
+    let registry = if crds.is_empty() {
+        crate::registry::Registry::builtin()
+    } else {
+        Arc::new(crate::registry::Registry::build(&crds))
+    };
+    *shared.registry.write().unwrap_or_else(|e| e.into_inner()) = registry;
 }
 
 fn names_conflict(

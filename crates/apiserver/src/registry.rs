@@ -317,6 +317,13 @@ impl Registry {
         self.by_group_version.get(&(group.to_string(), version.to_string())).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The registry of built-in kinds only, built once per process and shared
+    /// (a fresh server starts without building or rendering discovery again).
+    pub fn builtin() -> Arc<Registry> {
+        static BUILTIN: OnceLock<Arc<Registry>> = OnceLock::new();
+        BUILTIN.get_or_init(|| Arc::new(Registry::build(&[]))).clone()
+    }
+
     /// Look up a served resource.
     pub fn lookup(&self, group: &str, version: &str, resource: &str) -> Option<Arc<ResourceDef>> {
         self.resources

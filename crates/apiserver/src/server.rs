@@ -259,7 +259,7 @@ pub async fn start(options: ServerOptions) -> Result<ApiServer> {
     let rbac = Arc::new(crate::rbac::RbacAuthorizer::new());
     let shared = Arc::new(Shared {
         store: Store::new(options.watch_history),
-        registry: RwLock::new(Arc::new(Registry::build(&[]))),
+        registry: RwLock::new(Registry::builtin()),
         authn: Authenticator::new(checker, &tokens),
         authz: options.authorizer.clone().unwrap_or_else(|| rbac.clone()),
         version_body: bytes::Bytes::from(ordered_version(&options.version)),
