@@ -575,7 +575,12 @@ async fn deployments_scale_crds_and_watch() {
     );
 
     // get -w prints the current state, then the changes.
-    k.apply_stdin(&["create", "-f", "-"], &CONFIGMAP.replace("name: settings", "name: first")).await.ok();
+    k.apply_stdin(
+        &["create", "-f", "-"],
+        &CONFIGMAP.replace("name: settings", "name: first"),
+    )
+    .await
+    .ok();
     let mut watch = k
         .command(&k.kubeconfig, &["get", "configmaps", "-w"])
         .spawn()
@@ -614,17 +619,90 @@ async fn deployments_scale_crds_and_watch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_unknown_fields_are_rejected_under_strict_validation() {
     let k = Kubectl::start().await;
-    let typo = DEPLOYMENT.replace("        image: nginx:1.27\n", "        image: nginx:1.27\n        imagePullPolice: Always\n");
+    let typo = DEPLOYMENT.replace(
+        "        image: nginx:1.27\n",
+        "        image: nginx:1.27\n        imagePullPolice: Always\n",
+    );
     let out = k.apply_stdin(&["create", "-f", "-"], &typo).await;
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
-        out.stderr.contains("unknown field \"spec.template.spec.containers[0].imagePullPolice\""),
+        out.stderr
+            .contains("unknown field \"spec.template.spec.containers[0].imagePullPolice\""),
         "{out:?}"
     );
     // --validate=warn: created, with the field dropped and a warning printed.
-    let out = k.apply_stdin(&["create", "--validate=warn", "-f", "-"], &typo).await;
+    let out = k
+        .apply_stdin(&["create", "--validate=warn", "-f", "-"], &typo)
+        .await;
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stderr.contains("unknown field \"spec.template.spec.containers[0].imagePullPolice\""), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("unknown field \"spec.template.spec.containers[0].imagePullPolice\""),
+        "{out:?}"
+    );
     let yaml = k.run(&["get", "deploy", "web", "-o", "yaml"]).await.ok();
     assert!(!yaml.contains("imagePullPolice"), "{yaml}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_all_sort_describe_rules_and_rollout() {
+    let k = Kubectl::start().await;
+    k.apply_stdin(&["apply", "-f", "-"], DEPLOYMENT).await.ok();
+    k.apply_stdin(&["apply", "-f", "-"], CONFIGMAP).await.ok();
+    let all = k.run(&["get", "all"]).await.ok();
+    assert!(
+        all.lines().any(|l| l.starts_with("deployment.apps/web")),
+        "{all}"
+    );
+    // --sort-by asks for includeObject=Object.
+    let sorted = k
+        .run(&["get", "cm", "--sort-by=.metadata.name", "-A"])
+        .await
+        .ok();
+    assert!(
+        sorted.lines().any(|l| l
+            .split_whitespace()
+            .take(3)
+            .eq(["default", "settings", "1"])),
+        "{sorted}"
+    );
+    let described = k.run(&["describe", "deployment", "web"]).await.ok();
+    assert!(
+        described
+            .lines()
+            .any(|l| l.split_whitespace().eq(["Name:", "web"])),
+        "{described}"
+    );
+    let rules = k.run(&["auth", "can-i", "--list"]).await.ok();
+    assert!(
+        rules
+            .lines()
+            .any(|l| l.split_whitespace().eq(["*.*", "[]", "[]", "[*]"])),
+        "{rules}"
+    );
+    assert_eq!(
+        k.run(&["rollout", "restart", "deployment", "web"])
+            .await
+            .ok()
+            .trim(),
+        "deployment.apps/web restarted"
+    );
+    let restarted = k
+        .run(&[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}",
+        ])
+        .await
+        .ok();
+    assert!(!restarted.is_empty());
+    assert_eq!(
+        k.apply_stdin(&["delete", "-f", "-"], CONFIGMAP)
+            .await
+            .ok()
+            .trim(),
+        "configmap \"settings\" deleted"
+    );
 }
