@@ -33,6 +33,9 @@
 //! - [`handlers`]: routing and verbs; [`patch`], [`managed`], [`custom`], [`crd`]:
 //!   patches, field management, custom resources, CRD controllers;
 //! - [`status`]: upstream Status bodies; [`selectors`]: label/field selectors.
+//! - [`rbac`] (authorizer, bootstrap policy, escalation checks) and [`reviews`] (access/rules/self reviews);
+//! - [`schemas`] (built-in OpenAPI schemas from k8s-openapi, pruning), [`openapi`] (`/openapi/v3`),
+//!   [`aggregated`] (apidiscovery v2), [`table`] (Table output).
 #![deny(missing_docs)]
 
 pub mod aggregated;
