@@ -100,18 +100,6 @@ pub fn decode_stored(schema: &StructuralSchema, ctx: &ResourceContext, obj: &mut
     let _ = decode(schema, ctx, obj, true, true);
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float64",
-        Value::Number(_) => "int64",
-        Value::String(_) => "string",
-        Value::Array(_) => "[]interface {}",
-        Value::Object(_) => "map[string]interface {}",
-    }
-}
-
 fn decode(
     schema: &StructuralSchema,
     ctx: &ResourceContext,
@@ -131,7 +119,7 @@ fn decode(
                 return Err(format!(
                     ".{key} accessor error: {} is of the type {}, expected string",
                     gofmt::sprint(v),
-                    type_name(v)
+                    gofmt::type_name(v)
                 ));
             }
         }
@@ -298,7 +286,10 @@ fn object_meta(obj: &Value) -> Result<Value, ErrorList> {
         Some(raw) => Err(FieldError::invalid(
             &Path::new("metadata"),
             raw.clone(),
-            format!("expected map[string]interface{{}}, got {}", type_name(raw)),
+            format!(
+                "expected map[string]interface{{}}, got {}",
+                gofmt::type_name(raw)
+            ),
         )
         .into()),
     }
@@ -314,7 +305,7 @@ fn nested_int64(obj: &Value, json_path: &str) -> Result<i64, String> {
                 ".{} accessor error: {} is of the type {}, expected map[string]interface{{}}",
                 fields[..i].join("."),
                 gofmt::sprint(current),
-                type_name(current)
+                gofmt::type_name(current)
             ));
         };
         match m.get(*f) {
@@ -328,7 +319,7 @@ fn nested_int64(obj: &Value, json_path: &str) -> Result<i64, String> {
             ".{} accessor error: {} is of the type {}, expected int64",
             fields.join("."),
             gofmt::sprint(other),
-            type_name(other)
+            gofmt::type_name(other)
         )),
     }
 }
@@ -375,13 +366,22 @@ fn scale_status_errors(ctx: &ResourceContext, obj: &Value) -> ErrorList {
                         ".{} accessor error: {} is of the type {}, expected string",
                         fields.join("."),
                         gofmt::sprint(v),
-                        type_name(v)
+                        gofmt::type_name(v)
                     ),
                 ));
             }
         }
     }
     errs
+}
+
+fn meta_update_errors(obj: &Value, old: &Value) -> ErrorList {
+    match (object_meta(obj), object_meta(old)) {
+        (Ok(meta), Ok(old_meta)) => {
+            validate_object_meta_update(&meta, &old_meta, &Path::new("metadata"))
+        }
+        (Err(e), _) | (_, Err(e)) => e,
+    }
 }
 
 /// The error added when CEL rules are skipped because of blocking errors.
@@ -458,14 +458,7 @@ pub fn validate_update_with_warnings(
     let mut warnings = Vec::new();
     let mut errs = validate_type_meta(ctx, obj);
     if errs.is_empty() {
-        match (object_meta(obj), object_meta(old)) {
-            (Ok(meta), Ok(old_meta)) => errs.extend(validate_object_meta_update(
-                &meta,
-                &old_meta,
-                &Path::new("metadata"),
-            )),
-            (Err(e), _) | (_, Err(e)) => errs.extend(e),
-        }
+        errs.extend(meta_update_errors(obj, old));
         errs.extend(schema.validate_schema_update(obj, old));
         errs.extend(scale_spec_errors(ctx, obj));
         errs.extend(scale_status_errors(ctx, obj));
@@ -499,14 +492,7 @@ pub fn validate_status_update_with_warnings(
     let mut warnings = Vec::new();
     let mut errs = validate_type_meta(ctx, obj);
     if errs.is_empty() {
-        match (object_meta(obj), object_meta(old)) {
-            (Ok(meta), Ok(old_meta)) => errs.extend(validate_object_meta_update(
-                &meta,
-                &old_meta,
-                &Path::new("metadata"),
-            )),
-            (Err(e), _) | (_, Err(e)) => errs.extend(e),
-        }
+        errs.extend(meta_update_errors(obj, old));
         if let Some(status) = obj.get("status") {
             errs.extend(schema.validate_status(status, old.get("status")));
         }
@@ -684,5 +670,55 @@ mod tests {
             ]
         );
         assert!(warnings_on_update(&obj, &obj).is_empty());
+    }
+
+    #[test]
+    fn hostile_bodies() {
+        let s = schema();
+        let c = ctx();
+        for body in [json!(null), json!([1, 2]), json!("x"), json!(5)] {
+            let mut b = body.clone();
+            assert!(decode_request(&s, &c, &mut b).is_err(), "{body}");
+            assert!(!validate_create(&s, &c, &body).is_empty());
+        }
+        let mut bad_meta = json!({"apiVersion": "example.com/v1", "kind": "Foo", "metadata": "x"});
+        assert_eq!(
+            decode_request(&s, &c, &mut bad_meta).unwrap_err(),
+            "json: cannot unmarshal string into Go value of type v1.ObjectMeta"
+        );
+        let mut bad_kind = json!({"apiVersion": "example.com/v1", "kind": 5});
+        assert_eq!(
+            decode_request(&s, &c, &mut bad_kind).unwrap_err(),
+            ".kind accessor error: 5 is of the type int64, expected string"
+        );
+    }
+
+    #[test]
+    fn huge_arrays_and_deep_nesting() {
+        let s = StructuralSchema::from_openapi(&json!({"type": "object", "properties": {"spec": {"type": "object",
+            "x-kubernetes-preserve-unknown-fields": true, "properties": {
+                "tags": {"type": "array", "x-kubernetes-list-type": "set", "maxItems": 10, "items": {"type": "string"}}}}}}))
+        .expect("schema");
+        let c = ResourceContext::new("example.com", "v1", "Foo", false);
+        let tags: Vec<Value> = (0..100_000)
+            .map(|i| json!(format!("t{}", i % 50_000)))
+            .collect();
+        let mut deep = json!("leaf");
+        for _ in 0..120 {
+            deep = json!({"n": deep});
+        }
+        let mut obj = json!({"apiVersion": "example.com/v1", "kind": "Foo", "metadata": {"name": "x"},
+                             "spec": {"tags": tags, "deep": deep}});
+        decode_request(&s, &c, &mut obj).expect("decodes");
+        let errs = validate_create(&s, &c, &obj);
+        let duplicates = errs
+            .iter()
+            .filter(|e| e.error_type == crate::field::ErrorType::Duplicate)
+            .count();
+        assert_eq!(duplicates, 50_000);
+        assert_eq!(
+            errs.0[0].to_string(),
+            "spec.tags: Too many: 100000: must have at most 10 items"
+        );
     }
 }

@@ -297,6 +297,19 @@ pub fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Go `%T` of an unstructured value (`int64`, `float64`, `map[string]interface {}`, `<nil>`).
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "<nil>",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float64",
+        Value::Number(_) => "int64",
+        Value::String(_) => "string",
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+    }
+}
+
 /// Go `fmt.Sprint` of an unstructured value, as used for field-selector values and printer
 /// columns: strings bare, numbers and booleans as `%v`, `<nil>` for null, maps as
 /// `map[k:v ...]` (sorted keys) and slices as `[a b]`.

@@ -418,11 +418,27 @@ pub fn validate_object_meta(
     rule: NameRule,
     path: &Path,
 ) -> ErrorList {
+    validate_object_meta_with(
+        meta,
+        namespaced,
+        &|name, prefix| rule.validate(name, prefix),
+        path,
+    )
+}
+
+/// [`validate_object_meta`] with a custom name function (upstream `ValidateNameFunc`),
+/// e.g. the CRD rule that also requires `<plural>.<group>`.
+pub fn validate_object_meta_with(
+    meta: &Value,
+    namespaced: bool,
+    name_fn: &dyn Fn(&str, bool) -> Vec<String>,
+    path: &Path,
+) -> ErrorList {
     let mut errs = ErrorList::new();
     let text = |name: &str| meta.get(name).and_then(Value::as_str).unwrap_or("");
     let generate_name = text("generateName");
     if !generate_name.is_empty() {
-        for msg in rule.validate(generate_name, true) {
+        for msg in name_fn(generate_name, true) {
             errs.push(FieldError::invalid(
                 &path.child("generateName"),
                 generate_name,
@@ -437,7 +453,7 @@ pub fn validate_object_meta(
             "name or generateName is required",
         ));
     } else {
-        for msg in rule.validate(name, false) {
+        for msg in name_fn(name, false) {
             errs.push(FieldError::invalid(&path.child("name"), name, msg));
         }
     }

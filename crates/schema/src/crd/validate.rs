@@ -11,8 +11,8 @@ use crate::gofmt;
 use crate::openapi::SchemaProps;
 use crate::structural::Structural;
 use crate::validation::{
-    is_dns1035_label, is_dns1123_subdomain, validate_immutable_field, validate_object_meta,
-    validate_object_meta_update, NameRule,
+    is_dns1035_label, is_dns1123_subdomain, validate_immutable_field, validate_object_meta_update,
+    validate_object_meta_with, NameRule,
 };
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -271,56 +271,14 @@ pub(crate) fn validate_status_update(crd: &Crd, old: &Crd) -> ErrorList {
 
 fn validate_metadata_create(crd: &Crd) -> ErrorList {
     let required_name = format!("{}.{}", crd.spec.names.plural, crd.spec.group);
-    let path = Path::new("metadata");
-    let mut errs = ErrorList::new();
-    let meta = &crd.metadata;
-    let text = |k: &str| {
-        meta.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let name_errors = |name: &str, prefix: bool| -> Vec<String> {
+    let name_fn = |name: &str, prefix: bool| -> Vec<String> {
         let mut out = NameRule::DnsSubdomain.validate(name, prefix);
         if name != required_name {
             out.push("must be spec.names.plural+\".\"+spec.group".to_string());
         }
         out
     };
-    let generate_name = text("generateName");
-    if !generate_name.is_empty() {
-        for msg in name_errors(&generate_name, true) {
-            errs.push(FieldError::invalid(
-                &path.child("generateName"),
-                generate_name.as_str(),
-                msg,
-            ));
-        }
-    }
-    let name = text("name");
-    if name.is_empty() {
-        errs.push(FieldError::required(
-            &path.child("name"),
-            "name or generateName is required",
-        ));
-    } else {
-        for msg in name_errors(&name, false) {
-            errs.push(FieldError::invalid(&path.child("name"), name.as_str(), msg));
-        }
-    }
-    // The rest of ObjectMeta validation; name problems were reported above.
-    let mut rest = meta.clone();
-    if let Value::Object(m) = &mut rest {
-        m.insert("name".into(), Value::String("x".into()));
-        m.remove("generateName");
-    }
-    errs.extend(validate_object_meta(
-        &rest,
-        false,
-        NameRule::DnsSubdomain,
-        &path,
-    ));
-    errs
+    validate_object_meta_with(&crd.metadata, false, &name_fn, &Path::new("metadata"))
 }
 
 fn validate_status(crd: &Crd) -> ErrorList {

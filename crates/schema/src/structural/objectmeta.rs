@@ -5,6 +5,7 @@
 
 use super::model::Structural;
 use crate::field::{ErrorList, FieldError, Path, PathElement};
+use crate::gofmt;
 use crate::validation::{is_dns1035_label, validate_object_meta, NameRule};
 use serde_json::{Map, Value};
 
@@ -260,7 +261,7 @@ pub fn coerce_object_meta(
         if drop_malformed {
             return Err(format!(
                 "invalid metadata: expected object, got {}",
-                go_type_name(raw)
+                gofmt::type_name(raw)
             ));
         }
         return Err(format!(
@@ -295,18 +296,6 @@ pub fn coerce_object_meta(
         meta: Value::Object(out),
         unknown,
     })
-}
-
-fn go_type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float64",
-        Value::Number(_) => "int64",
-        Value::String(_) => "string",
-        Value::Array(_) => "[]interface {}",
-        Value::Object(_) => "map[string]interface {}",
-    }
 }
 
 /// Coerces embedded resources below (and, with `is_resource_root`, at) `x`

@@ -165,6 +165,18 @@ impl OErr {
         }
     }
 
+    /// An error carrying a size and its bound (`Value`/`Valid`).
+    fn bounded(code: Code, name: &str, value: Value, valid: i64, message: String) -> OErr {
+        OErr::Validation {
+            code,
+            name: name.to_string(),
+            value: Some(value),
+            valid: Some(valid),
+            values: Vec::new(),
+            message,
+        }
+    }
+
     fn validation(code: Code, name: &str, value: Option<Value>, message: String) -> OErr {
         OErr::Validation {
             code,
@@ -490,26 +502,24 @@ impl Walk {
         let size = items.len() as i64;
         if let Some(min) = s.min_items {
             if size < min {
-                result.add(OErr::Validation {
-                    code: Code::Other,
-                    name: path.to_string(),
-                    value: Some(Value::from(size)),
-                    valid: Some(min),
-                    values: Vec::new(),
-                    message: format!("{path} in {IN} should have at least {min} items"),
-                });
+                result.add(OErr::bounded(
+                    Code::Other,
+                    path,
+                    Value::from(size),
+                    min,
+                    format!("{path} in {IN} should have at least {min} items"),
+                ));
             }
         }
         if let Some(max) = s.max_items {
             if size > max {
-                result.add(OErr::Validation {
-                    code: Code::MaxItems,
-                    name: path.to_string(),
-                    value: Some(Value::from(size)),
-                    valid: Some(max),
-                    values: Vec::new(),
-                    message: format!("{path} in {IN} should have at most {max} items"),
-                });
+                result.add(OErr::bounded(
+                    Code::MaxItems,
+                    path,
+                    Value::from(size),
+                    max,
+                    format!("{path} in {IN} should have at most {max} items"),
+                ));
             }
         }
         if s.unique_items {
@@ -542,26 +552,24 @@ impl Walk {
         let count = map.len() as i64;
         if let Some(min) = s.min_properties {
             if count < min {
-                result.add(OErr::Validation {
-                    code: Code::Other,
-                    name: path.to_string(),
-                    value: Some(Value::from(count)),
-                    valid: Some(min),
-                    values: Vec::new(),
-                    message: format!("{path} in {IN} should have at least {min} properties"),
-                });
+                result.add(OErr::bounded(
+                    Code::Other,
+                    path,
+                    Value::from(count),
+                    min,
+                    format!("{path} in {IN} should have at least {min} properties"),
+                ));
             }
         }
         if let Some(max) = s.max_properties {
             if count > max {
-                result.add(OErr::Validation {
-                    code: Code::TooManyProperties,
-                    name: path.to_string(),
-                    value: Some(Value::from(count)),
-                    valid: Some(max),
-                    values: Vec::new(),
-                    message: format!("{path} in {IN} should have at most {max} properties"),
-                });
+                result.add(OErr::bounded(
+                    Code::TooManyProperties,
+                    path,
+                    Value::from(count),
+                    max,
+                    format!("{path} in {IN} should have at most {max} properties"),
+                ));
             }
         }
         let old_map = old.and_then(Value::as_object);
@@ -666,26 +674,24 @@ fn string_check(s: &VSchema, data: &Value, path: &str) -> Option<OErr> {
     let runes = text.chars().count() as i64;
     if let Some(max) = s.max_length {
         if runes > max {
-            return Some(OErr::Validation {
-                code: Code::TooLong,
-                name: path.to_string(),
-                value: Some(data.clone()),
-                valid: Some(max),
-                values: Vec::new(),
-                message: format!("{path} in {IN} should be at most {max} chars long"),
-            });
+            return Some(OErr::bounded(
+                Code::TooLong,
+                path,
+                data.clone(),
+                max,
+                format!("{path} in {IN} should be at most {max} chars long"),
+            ));
         }
     }
     if let Some(min) = s.min_length {
         if runes < min {
-            return Some(OErr::Validation {
-                code: Code::Other,
-                name: path.to_string(),
-                value: Some(data.clone()),
-                valid: Some(min),
-                values: Vec::new(),
-                message: format!("{path} in {IN} should be at least {min} chars long"),
-            });
+            return Some(OErr::bounded(
+                Code::Other,
+                path,
+                data.clone(),
+                min,
+                format!("{path} in {IN} should be at least {min} chars long"),
+            ));
         }
     }
     if let Some((pattern, compiled)) = &s.pattern {
