@@ -10,7 +10,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::client::{DynamicClient, DynamicClientOptions};
-use crate::error::{argument_error, coded_error};
+use crate::error::{argument_error, coded_error, guarded};
 
 /// Options of {@link EnvTest}. Every option has an environment-variable counterpart as in
 /// controller-runtime's envtest; options win, except `KLITE_ENVTEST_MODE`, which overrides
@@ -137,9 +137,12 @@ impl EnvTest {
             State::Stopped => return Err(envtest_error(klite_envtest::Error::Stopped)),
             State::Idle => {}
         }
-        let envtest = klite_envtest::EnvTest::start(self.options.clone())
-            .await
-            .map_err(envtest_error)?;
+        let envtest = guarded(async {
+            klite_envtest::EnvTest::start(self.options.clone())
+                .await
+                .map_err(envtest_error)
+        })
+        .await?;
         let envtest = Arc::new(envtest);
         klite_envtest::exit_cleanup::kill_at_exit(&envtest);
         let kubeconfig = envtest.kubeconfig().to_string();
@@ -191,7 +194,7 @@ impl EnvTest {
             name: user.name,
             groups: user.groups.unwrap_or_default(),
         };
-        envtest.add_user(&user).await.map_err(envtest_error)
+        guarded(async { envtest.add_user(&user).await.map_err(envtest_error) }).await
     }
 
     /// Stops kube-apiserver, then etcd (or the embedded server), and removes the temp
@@ -201,7 +204,9 @@ impl EnvTest {
         let _serial = self.start_lock.lock().await;
         let previous = std::mem::replace(&mut *lock(&self.state), State::Stopped);
         match previous {
-            State::Running(envtest) => envtest.stop().await.map_err(envtest_error),
+            State::Running(envtest) => {
+                guarded(async { envtest.stop().await.map_err(envtest_error) }).await
+            }
             State::Idle | State::Stopped => Ok(()),
         }
     }
