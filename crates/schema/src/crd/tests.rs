@@ -531,3 +531,44 @@ fn hostile_inputs_do_not_panic() {
     let crd = with(base(), "/spec/versions/0/schema/openAPIV3Schema", schema);
     assert!(create_errors(crd).is_empty());
 }
+
+#[test]
+fn status_update_keeps_spec_and_validates_accepted_names() {
+    let mut old = base();
+    default_crd(&mut old);
+    prepare_crd_for_create(&mut old);
+    old["metadata"]["resourceVersion"] = json!("1");
+    let mut new = old.clone();
+    new["spec"]["scope"] = json!("Cluster");
+    new["metadata"]["finalizers"] = json!(["example.com/keep"]);
+    new["status"]["acceptedNames"] = json!({"plural": "Foos", "kind": "Foo"});
+    prepare_crd_for_status_update(&mut new, &old);
+    assert_eq!(new["spec"], old["spec"]);
+    assert_eq!(new["metadata"]["finalizers"], json!(["example.com/keep"]));
+    let errs: Vec<String> = validate_crd_status_update(&new, &old)
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0]
+        .starts_with(r#"status.acceptedNames.plural: Invalid value: "Foos": a DNS-1035 label"#));
+}
+
+#[test]
+fn webhook_service_reference() {
+    let crd = with(
+        base(),
+        "/spec/conversion",
+        json!({"strategy": "Webhook", "webhook": {"conversionReviewVersions": ["v1"],
+        "clientConfig": {"service": {"name": "", "namespace": "ns", "path": "/a//B", "port": 70000}}}}),
+    );
+    assert_eq!(
+        create_errors(crd),
+        vec![
+            "spec.conversion.webhookClientConfig.service.name: Required value",
+            "spec.conversion.webhookClientConfig.service.port: Invalid value: 70000: port is not valid: must be between 1 and 65535, inclusive",
+            r#"spec.conversion.webhookClientConfig.service.path: Invalid value: "/a//B": segment[1] may not be empty"#,
+            r#"spec.conversion.webhookClientConfig.service.path: Invalid value: "/a//B": segment[2]: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"#,
+        ]
+    );
+}

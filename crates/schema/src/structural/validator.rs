@@ -1211,3 +1211,25 @@ mod tests {
         assert_eq!(status.0[0].field, "status.spec.a");
     }
 }
+
+#[cfg(test)]
+mod nullable_tests {
+    use super::*;
+    use serde_json::json;
+
+    /// kube-openapi's common validator runs the enum check on null data even when the schema
+    /// is nullable (no enum value converts from nil), so a nullable enum rejects null.
+    #[test]
+    fn nullable_enum_still_rejects_null() {
+        let props = SchemaProps::from_value(&json!({"type": "object", "properties": {
+            "mode": {"type": "string", "nullable": true, "enum": ["a", "b"]},
+            "free": {"type": "string", "nullable": true}}}))
+        .expect("decodes");
+        let v = VSchema::from_props(&props);
+        assert!(validate_value(&v, &json!({"free": null}), None, None).is_empty());
+        assert_eq!(
+            validate_value(&v, &json!({"mode": null}), None, None).to_string(),
+            r#"mode: Unsupported value: null: supported values: "a", "b""#
+        );
+    }
+}
