@@ -360,7 +360,7 @@ impl<'a> Engine<'a> {
                 ..entry
             },
         );
-        let merged = self.prune(merged, managers, last);
+        let merged = self.prune(merged, managers, &id, last);
         self.update(live, &merged, managers, &id, force)?;
         if value::equal(live, &merged) {
             Ok(None)
@@ -371,10 +371,23 @@ impl<'a> Engine<'a> {
 
     /// Removes what the applier applied last time but not this time, unless
     /// another manager (or the new configuration) still owns it.
-    fn prune(&self, merged: Value, managers: &Managers, last: Option<FieldSet>) -> Value {
+    fn prune(
+        &self,
+        merged: Value,
+        managers: &Managers,
+        current: &str,
+        last: Option<FieldSet>,
+    ) -> Value {
         let Some(last) = last.filter(|l| !l.is_empty()) else {
             return merged;
         };
+        // Nothing was dropped from the applied set: pruning cannot remove anything
+        // (every path of `last` and its ancestors are owned by the new set).
+        if let Some(new_set) = managers.get(current) {
+            if last.difference(&new_set.fields).is_empty() {
+                return merged;
+            }
+        }
         let last = self.ensure(&last);
         let pruned = self.remove(&merged, &last);
         // add back owned items
@@ -424,14 +437,6 @@ impl<'a> Engine<'a> {
                 .difference(&cmp.removed),
         )
     }
-}
-
-fn without_managed_fields(v: &Value) -> Value {
-    let mut v = v.clone();
-    if let Some(Value::Object(meta)) = v.get_mut("metadata") {
-        meta.remove("managedFields");
-    }
-    v
 }
 
 fn split_api_version(api_version: &str) -> (&str, &str) {
@@ -511,10 +516,9 @@ pub fn apply(
     }
 
     let engine = Engine::new(ty, opts.reset_fields);
-    let live_value = without_managed_fields(original);
     let result = apply_checked(
         &engine,
-        &live_value,
+        original,
         config,
         managed.entries.clone(),
         opts,
@@ -530,7 +534,7 @@ pub fn apply(
                     if rest.is_empty() {
                         apply_checked(
                             &engine,
-                            &live_value,
+                            original,
                             config,
                             managed.entries.clone(),
                             opts,
@@ -556,6 +560,12 @@ pub fn apply(
     if opts.manager == "kubectl" && has_last_applied(&object) {
         set_last_applied(&mut object, &build_last_applied(config));
     }
+    if live.is_some() && managers == managed.entries && value::equal(original, &object) {
+        return Ok(ApplyOutcome {
+            object,
+            changed: false,
+        });
+    }
     let mf = ManagedFields { entries: managers };
     mf.write_to(&mut object);
     let changed = live.is_none() || !value::equal(original, &object);
@@ -572,7 +582,6 @@ fn apply_checked(
     opts: &ApplyOptions<'_>,
     force: bool,
 ) -> Result<(Value, Managers)> {
-    let mut live = live.clone();
     // skipNonApplied: the first apply attributes every existing field to `before-first-apply`
     if managers.is_empty() {
         let empty = Value::Object(Map::new());
@@ -584,8 +593,7 @@ fn apply_checked(
             subresource: opts.subresource.unwrap_or("").to_string(),
             fields: FieldSet::new(),
         };
-        engine.record_update(&empty, &live, &mut managers, entry, opts.now);
-        live = without_managed_fields(&live);
+        engine.record_update(&empty, live, &mut managers, entry, opts.now);
     }
     // structuredMergeManager checks
     if matches!(
@@ -618,7 +626,7 @@ fn apply_checked(
     };
     let id = entry.identifier();
     let new_object = engine
-        .smd_apply(&live, config, &mut managers, entry, force)
+        .smd_apply(live, config, &mut managers, entry, force)
         .map_err(Error::ApplyConflict)?;
     // stripMetaManager
     if let Some(e) = managers.get_mut(&id) {
@@ -635,7 +643,7 @@ fn apply_checked(
             }
             obj
         }
-        None => live,
+        None => live.clone(),
     };
     Ok((object, managers))
 }
@@ -738,7 +746,9 @@ pub fn track_update(old: Option<&Value>, new: &mut Value, ty: &TypeRef, opts: &U
         .and_then(Value::as_str)
         .map(str::is_empty)
         .unwrap_or(true);
-    let new_value = without_managed_fields(new);
+    if let Some(Value::Object(meta)) = new.get_mut("metadata") {
+        meta.remove("managedFields");
+    }
     let mut managers = managed.entries;
     // skipNonApplied: nothing is tracked on objects without managedFields, except on create
     if !managers.is_empty() || is_create {
@@ -756,15 +766,8 @@ pub fn track_update(old: Option<&Value>, new: &mut Value, ty: &TypeRef, opts: &U
             subresource: opts.subresource.unwrap_or("").to_string(),
             fields: FieldSet::new(),
         };
-        engine.record_update(
-            &without_managed_fields(live),
-            &new_value,
-            &mut managers,
-            entry,
-            opts.now,
-        );
+        engine.record_update(live, new, &mut managers, entry, opts.now);
     }
-    *new = new_value;
     ManagedFields { entries: managers }.write_to(new);
 }
 

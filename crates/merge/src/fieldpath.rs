@@ -528,7 +528,9 @@ impl FieldSet {
 
 /// Reads one trie node; returns its children (if any) and whether it is itself a member.
 fn read_node(map: &Map<String, Value>) -> Result<(Option<FieldSet>, bool)> {
-    let mut children: Option<FieldSet> = None;
+    let mut members: Vec<PathElement> = Vec::new();
+    let mut children: Vec<(PathElement, FieldSet)> = Vec::new();
+    let mut any = false;
     let mut is_member = false;
     for (key, v) in map {
         if key == "." {
@@ -544,20 +546,35 @@ fn read_node(map: &Map<String, Value>) -> Result<(Option<FieldSet>, bool)> {
             });
         };
         let (grandchildren, child_is_member) = read_node(inner)?;
+        any = true;
         if child_is_member {
-            children
-                .get_or_insert_with(FieldSet::new)
-                .insert_member(pe.clone());
+            members.push(pe.clone());
         }
         if let Some(g) = grandchildren {
-            let node = children.get_or_insert_with(FieldSet::new).descend(&pe);
-            *node = std::mem::take(node).union(&g);
+            children.push((pe, g));
         }
     }
-    if children.is_none() {
-        is_member = true;
+    if !any {
+        return Ok((None, true));
     }
-    Ok((children, is_member))
+    members.sort();
+    members.dedup();
+    children.sort_by(|a, b| a.0.cmp(&b.0));
+    // distinct keys can still decode to the same element (e.g. `k:` field order)
+    let mut merged: Vec<(PathElement, FieldSet)> = Vec::with_capacity(children.len());
+    for (pe, set) in children {
+        match merged.last_mut() {
+            Some((last, existing)) if *last == pe => *existing = existing.union(&set),
+            _ => merged.push((pe, set)),
+        }
+    }
+    Ok((
+        Some(FieldSet {
+            members,
+            children: merged,
+        }),
+        is_member,
+    ))
 }
 
 /// One step of walking two sorted sequences together.

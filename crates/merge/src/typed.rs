@@ -319,8 +319,11 @@ impl<'s> Typed<'s> {
 
     /// `lhs ⊕ rhs` (the live object merged with an applied configuration).
     pub fn merge(&self, lhs: Option<&Value>, rhs: Option<&Value>, ty: TypeId) -> Option<Value> {
-        if lhs.is_none() && rhs.is_none() {
-            return None;
+        // One side only: the merge is a copy of that side.
+        match (lhs, rhs) {
+            (None, None) => return None,
+            (Some(only), None) | (None, Some(only)) => return Some(only.clone()),
+            _ => {}
         }
         let atom = self.schema.atom(ty);
         let alhs = facet(atom, lhs);
@@ -486,6 +489,9 @@ impl<'s> Typed<'s> {
     /// What changed from `lhs` to `rhs`.
     pub fn compare(&self, lhs: &Value, rhs: &Value, ty: TypeId) -> Comparison {
         let mut cmp = Comparison::default();
+        if value::equal(lhs, rhs) {
+            return cmp;
+        }
         let mut path = Vec::new();
         self.compare_at(Some(lhs), Some(rhs), ty, &mut path, &mut cmp);
         cmp
