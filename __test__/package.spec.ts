@@ -47,7 +47,7 @@ describe('packed tarball', () => {
         if (['package.json', 'README.md', 'LICENSE', 'index.js', 'index.d.ts', 'lib', 'bin', 'src'].includes(entry)) {
           cpSync(join(repoRoot, entry), join(stage, entry), { recursive: true })
         } else if (entry.startsWith('klite.') && entry.endsWith('.node')) {
-          await run('strip', ['--strip-debug', '-o', join(stage, entry), join(repoRoot, entry)], stage)
+          await run('strip', ['--strip-all', '-o', join(stage, entry), join(repoRoot, entry)], stage)
         }
       }
       const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', work], stage)) as Array<{
