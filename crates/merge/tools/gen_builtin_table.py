@@ -81,7 +81,7 @@ for f in files:
 
 # ---- table generation ----
 S, N = structs, named
-ALIAS = {'metav1':'meta','v1':'core','corev1':'core'}
+ALIAS = {'metav1':'meta','v1':'core','corev1':'core','apiv1':'core'}
 SCALAR_EXT = {'resource.Quantity','intstr.IntOrString','metav1.Time','metav1.MicroTime','metav1.Duration','types.UID','Time','MicroTime','Duration','metav1.FieldsV1','FieldsV1','resource.QuantityValue'}
 PRIM = {'string','int','int32','int64','bool','float64','float32','byte','uint','uint32','uint64','int8','int16','uint8','uint16'}
 def resolve(t, pkg):
@@ -204,6 +204,19 @@ roots = {
  'admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration':'admissionregistration.ValidatingWebhookConfiguration',
  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy':'admissionregistration.ValidatingAdmissionPolicy',
  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding':'admissionregistration.ValidatingAdmissionPolicyBinding',
+ 'autoscaling/v2/HorizontalPodAutoscaler':'autoscaling.HorizontalPodAutoscaler',
+ 'networking.k8s.io/v1/Ingress':'networking.Ingress','networking.k8s.io/v1/IngressClass':'networking.IngressClass',
+ 'networking.k8s.io/v1/NetworkPolicy':'networking.NetworkPolicy',
+ 'policy/v1/PodDisruptionBudget':'policy.PodDisruptionBudget',
+ 'storage.k8s.io/v1/StorageClass':'storage.StorageClass',
+ 'scheduling.k8s.io/v1/PriorityClass':'scheduling.PriorityClass',
+ 'discovery.k8s.io/v1/EndpointSlice':'discovery.EndpointSlice',
+ 'authentication.k8s.io/v1/TokenReview':'authentication.TokenReview',
+ 'authentication.k8s.io/v1/SelfSubjectReview':'authentication.SelfSubjectReview',
+ 'authorization.k8s.io/v1/SubjectAccessReview':'authorization.SubjectAccessReview',
+ 'authorization.k8s.io/v1/SelfSubjectAccessReview':'authorization.SelfSubjectAccessReview',
+ 'authorization.k8s.io/v1/LocalSubjectAccessReview':'authorization.LocalSubjectAccessReview',
+ 'authorization.k8s.io/v1/SelfSubjectRulesReview':'authorization.SelfSubjectRulesReview',
 }
 def collect_keys(key, seen):
     if key in seen: return
