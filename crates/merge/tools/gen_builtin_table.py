@@ -4,6 +4,8 @@
 Usage (from a checkout of each repository):
   gen_builtin_table.py core=k8s.io/api/core/v1/types.go apps=.../apps/v1/types.go \
       batch=... rbac=... coordination=... events=... admissionregistration=... \
+      autoscaling=.../autoscaling/v2/types.go networking=... policy=... storage=... \
+      scheduling=... discovery=... authentication=... authorization=... \
       meta=k8s.io/apimachinery/pkg/apis/meta/v1/types.go \
       apiext=k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1/types.go \
       apiext=.../types_jsonschema.go > body.txt
