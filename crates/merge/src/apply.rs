@@ -161,16 +161,12 @@ pub fn reset_fields(
                 ".metadata.deletionTimestamp",
                 ".metadata.ownerReferences",
             ]),
-            (g, _) if is_builtin_group(g) => FieldSet::from_field_paths(&[".spec"]),
+            (g, k) if crate::types::is_builtin_kind(g, k) => FieldSet::from_field_paths(&[".spec"]),
             // custom resources
             _ => FieldSet::from_field_paths(&[".metadata", ".spec"]),
         },
         Some(_) => FieldSet::new(),
     }
-}
-
-fn is_builtin_group(group: &str) -> bool {
-    group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io")
 }
 
 /// Fields no manager ever owns (`stripmeta.go`).

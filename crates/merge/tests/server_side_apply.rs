@@ -801,3 +801,39 @@ fn custom_resource_list_maps_follow_the_schema() {
         "Apply failed with 1 conflict: conflict with \"alice\": .spec.tags"
     );
 }
+
+#[test]
+fn reset_fields_follow_the_upstream_strategies() {
+    let paths = |s: FieldSet| s.paths().iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        paths(reset_fields("apps", "Deployment", None, true)),
+        [".status"]
+    );
+    assert!(paths(reset_fields("", "ConfigMap", None, false)).is_empty());
+    assert_eq!(
+        paths(reset_fields("apps", "Deployment", Some("status"), true)),
+        [".spec", ".metadata.labels"]
+    );
+    assert_eq!(
+        paths(reset_fields("", "Pod", Some("status"), true)),
+        [
+            ".spec",
+            ".metadata.deletionTimestamp",
+            ".metadata.ownerReferences"
+        ]
+    );
+    assert_eq!(
+        paths(reset_fields("", "Service", Some("status"), true)),
+        [".spec"]
+    );
+    // custom resources, even in a *.k8s.io group
+    assert_eq!(
+        paths(reset_fields(
+            "gateway.networking.k8s.io",
+            "HTTPRoute",
+            Some("status"),
+            true
+        )),
+        [".metadata", ".spec"]
+    );
+}

@@ -39,6 +39,21 @@ pub fn builtin(group: &str, version: &str, kind: &str) -> Option<TypeRef> {
     })
 }
 
+/// True when the table describes `kind` of `group` (any version).
+pub(crate) fn is_builtin_kind(group: &str, kind: &str) -> bool {
+    let group = if group.is_empty() { "core" } else { group };
+    builtins()
+        .map(|b| {
+            b.kinds.keys().any(|gvk| {
+                gvk.strip_prefix(group)
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .and_then(|rest| rest.rsplit_once('/'))
+                    .is_some_and(|(_, k)| k == kind)
+            })
+        })
+        .unwrap_or(false)
+}
+
 struct Parser {
     schema: Schema,
     names: HashMap<String, TypeId>,

@@ -17,6 +17,7 @@ mod builtin;
 mod openapi;
 
 pub use builtin::builtin;
+pub(crate) use builtin::is_builtin_kind;
 pub use openapi::from_openapi_schema;
 
 use serde_json::Value;
