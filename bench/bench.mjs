@@ -1,8 +1,9 @@
 // The benchmark itself (run by bench/run.mjs under Node 22+, with the release addon).
 //
-// One process, one embedded EnvTest: klite, @kubernetes/client-node and a bare HTTP/2 client
-// run the same workloads against the same server, interleaved round by round. Then EnvTest
-// start/stop in embedded and binaries mode, and the RSS of processes holding one client.
+// First EnvTest start/stop in embedded and binaries mode. Then one EnvTest for everything else:
+// klite, @kubernetes/client-node and two bare Node clients (HTTP/1.1 and HTTP/2) run the same
+// workloads against the same server in this process, interleaved round by round; and the RSS
+// of fresh processes holding one client.
 // Writes bench/RESULTS.md and bench/out/results.json (with KLITE_BENCH_QUICK=1 or
 // KLITE_BENCH_SERVER=binaries: bench/out/RESULTS.<variant>.md and results.<variant>.json).
 
@@ -210,6 +211,16 @@ async function main() {
     serverMode === 'embedded'
       ? 'embedded EnvTest: klite-apiserver inside the benchmark process'
       : 'binaries EnvTest: stand-in klite-kube-apiserver and etcd as separate processes'
+  // First, while the process is fresh (as at the start of a test run): EnvTest start and stop.
+  log('EnvTest lifecycle: embedded')
+  const envtest = { embedded: await lifecycle(klite, serverOptions('embedded'), sizes.embeddedStarts) }
+  if (haveBinaries) {
+    log('EnvTest lifecycle: binaries (stand-in kube-apiserver + etcd)')
+    envtest.binaries = await lifecycle(klite, serverOptions('binaries', assets), sizes.binariesStarts)
+  } else {
+    log('EnvTest lifecycle: binaries skipped (no KLITE_BENCH_ASSETS with etcd and kube-apiserver)')
+  }
+
   const env = new klite.EnvTest(serverOptions(serverMode, assets))
   const kubeconfig = await env.start()
   let clientResults
@@ -235,15 +246,6 @@ async function main() {
     memoryResults = await memory(kubeconfig)
   } finally {
     await env.stop()
-  }
-
-  log('EnvTest lifecycle: embedded')
-  const envtest = { embedded: await lifecycle(klite, serverOptions('embedded'), sizes.embeddedStarts) }
-  if (haveBinaries) {
-    log('EnvTest lifecycle: binaries (stand-in kube-apiserver + etcd)')
-    envtest.binaries = await lifecycle(klite, serverOptions('binaries', assets), sizes.binariesStarts)
-  } else {
-    log('EnvTest lifecycle: binaries skipped (no KLITE_BENCH_ASSETS with etcd and kube-apiserver)')
   }
 
   info.loadAverageEnd = os.loadavg().map((load) => load.toFixed(2)).join(' ')
