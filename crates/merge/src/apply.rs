@@ -14,8 +14,7 @@
 use crate::error::{Error, Result, StatusCause};
 use crate::fieldpath::{FieldSet, Path, PathElement};
 use crate::managed::{
-    describe_manager, is_reset, manager_identifier, ManagedFields, ManagedFieldsEntry, Operation,
-    MAX_UPDATE_MANAGERS,
+    describe_manager, is_reset, ManagedFields, ManagedFieldsEntry, Operation, MAX_UPDATE_MANAGERS,
 };
 use crate::typed::{render_errors, Comparison, Typed};
 use crate::types::{TypeId, TypeRef};
@@ -78,7 +77,8 @@ pub struct ApplyOutcome {
 /// One field owned by another manager with a different value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
-    /// The other manager's identifier (see [`ManagedFieldsEntry::identifier`]).
+    /// The other manager's identifier (see [`ManagedFieldsEntry::identifier`] and
+    /// [`crate::managed::manager_identifier`]).
     pub manager: String,
     /// The conflicting field.
     pub path: Path,
@@ -765,15 +765,4 @@ pub fn track_update(old: Option<&Value>, new: &mut Value, ty: &TypeRef, opts: &U
         engine.record_update(live, new, &mut managers, entry, opts.now);
     }
     ManagedFields { entries: managers }.write_to(new);
-}
-
-/// The identifier of a manager as it appears in conflicts, for tests and callers
-/// that need to match [`Conflict::manager`].
-pub fn identifier(
-    manager: &str,
-    operation: Operation,
-    api_version: &str,
-    subresource: &str,
-) -> String {
-    manager_identifier(manager, operation, api_version, subresource)
 }
