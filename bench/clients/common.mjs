@@ -1,4 +1,4 @@
-// Shared by the three client adapters of the benchmark (klite.mjs, client-node.mjs, raw.mjs).
+// Shared by the client adapters of the benchmark (klite.mjs, client-node.mjs, raw-h1.mjs, raw-h2.mjs).
 // Every adapter exposes, for ConfigMaps in a namespace:
 //   get(ns, name) create(ns, obj) delete(ns, name) list(ns) apply(ns, obj)
 //   watch(ns, resourceVersion, count) → resolves with the number of events once `count`

@@ -6,7 +6,7 @@ import http2 from 'node:http2'
 import { configMapsPath, FIELD_MANAGER } from './common.mjs'
 
 /**
- * The raw floor: a bare HTTP/2 session; JSON in and out, no client logic.
+ * The HTTP/2 floor: a bare HTTP/2 session; JSON in and out, no client logic.
  * `connection`: `{ server, ca, cert, key }` (PEM buffers), e.g. from `connectionOf(kubeconfig)`.
  */
 export function rawH2Client({ server, ca, cert, key }) {
