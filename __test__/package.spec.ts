@@ -36,6 +36,55 @@ describe('entries', () => {
   })
 })
 
+describe('one addon, several loads of the package', () => {
+  // jest evaluates the package in its global setup and again in every test file's module
+  // registry, while Node loads the native addon once: every load shares its prototypes.
+  const packageFiles = (path: string) => path === join(repoRoot, 'index.js') || path.startsWith(join(repoRoot, 'lib') + '/')
+  type Klite = typeof import('klite')
+
+  /** A fresh evaluation of the package's JS (as jest's per-file registry does); the addon stays loaded. */
+  function freshLoad(): Klite {
+    for (const path of Object.keys(requireFromHere.cache)) if (packageFiles(path)) delete requireFromHere.cache[path]
+    return requireFromHere(join(repoRoot, 'lib', 'index.js'))
+  }
+
+  it('each load wraps the addon once and rejects with the error classes it exports', async () => {
+    const first = freshLoad()
+    const second = freshLoad()
+    expect(second).not.toBe(first)
+    expect(second.DynamicResource).toBe(first.DynamicResource)
+    expect(second.NotFoundError).not.toBe(first.NotFoundError)
+
+    const env = new second.EnvTest({ mode: 'embedded' })
+    const kubeconfig = await env.start()
+    try {
+      const missing = (load: Klite) =>
+        new load.DynamicClient({ kubeconfig })
+          .resource('v1', 'ConfigMap')
+          .get('missing', { namespace: 'default' })
+          .then(() => undefined, (error: unknown) => error)
+      const notFound = await missing(second)
+      expect(notFound).toBeInstanceOf(second.NotFoundError)
+      expect(notFound).toBeInstanceOf(second.ApiError)
+      expect((notFound as InstanceType<Klite['ApiError']>).code).toBe(404)
+      const watch = new second.DynamicClient({ kubeconfig }).resource('v1', 'ConfigMap').watch({ namespace: 'default' })
+      expect(watch).toBeInstanceOf(second.Watch)
+      watch.stop()
+      const unserved = await new second.DynamicClient({ kubeconfig }).resources.resolve('example.com/v1', 'Nope').catch((error: unknown) => error)
+      expect(unserved).toBeInstanceOf(second.NotFoundError)
+
+      // A third load (the next test file) neither stacks on the wrappers before it nor
+      // changes what the earlier loads export.
+      const third = freshLoad()
+      expect(await missing(third)).toBeInstanceOf(third.NotFoundError)
+      expect(second.NotFoundError).not.toBe(third.NotFoundError)
+      expect(first.NotFoundError).not.toBe(second.NotFoundError)
+    } finally {
+      await env.stop()
+    }
+  })
+})
+
 describe('packed tarball', () => {
   it('installs into a fresh project where require and import both work', async () => {
     const work = mkdtempSync(join(tmpdir(), 'klite-pack-'))

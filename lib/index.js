@@ -7,8 +7,25 @@ const native = require('../index.js')
 const errors = require('./errors.js')
 const { Watch } = require('./watch.js')
 
-const { DynamicResource, CancelToken } = native
+const { DynamicResource, CancelToken, Discovery } = native
 const { toKliteError } = errors
+
+// One process may load this module more than once while the addon (and so its prototypes)
+// is loaded once: jest evaluates it in its global setup and again in each test file's module
+// registry. Each load therefore wraps the addon's own methods, kept here on first load, never
+// the wrappers of an earlier load (which would stack and throw that load's error classes);
+// the last load's wrappers, with its error classes and Watch, are the ones in use.
+const NATIVE_METHODS = Symbol.for('klite.nativeMethods')
+
+/** The addon's own methods `names` of `prototype`, as they were before any load wrapped them. */
+function nativeMethods(prototype, names) {
+  if (!Object.prototype.hasOwnProperty.call(prototype, NATIVE_METHODS)) {
+    const originals = {}
+    for (const name of names) originals[name] = prototype[name]
+    Object.defineProperty(prototype, NATIVE_METHODS, { value: Object.freeze(originals) })
+  }
+  return prototype[NATIVE_METHODS]
+}
 
 // Index of the options argument of each Promise-returning method; the native method takes a
 // CancelToken right after it.
@@ -42,8 +59,10 @@ function fillItemKinds(answer, resource) {
   return answer
 }
 
+const resourceMethods = nativeMethods(DynamicResource.prototype, [...Object.keys(promiseMethods), 'watch'])
+
 function wrapPromiseMethod(name, optionsIndex) {
-  const nativeMethod = DynamicResource.prototype[name]
+  const nativeMethod = resourceMethods[name]
   const fillsItems = name === 'list' || name === 'deleteCollection'
   const wrapped = {
     async [name](...args) {
@@ -87,7 +106,7 @@ for (const [name, optionsIndex] of Object.entries(promiseMethods)) {
   wrapPromiseMethod(name, optionsIndex)
 }
 
-const nativeWatch = DynamicResource.prototype.watch
+const nativeWatch = resourceMethods.watch
 Object.defineProperty(DynamicResource.prototype, 'watch', {
   value: function watch(options) {
     let signal
@@ -121,8 +140,8 @@ Object.defineProperty(DynamicResource.prototype, 'iterate', {
   configurable: true,
 })
 
-const resourceResolve = native.Discovery.prototype.resolve
-Object.defineProperty(native.Discovery.prototype, 'resolve', {
+const resourceResolve = nativeMethods(Discovery.prototype, ['resolve']).resolve
+Object.defineProperty(Discovery.prototype, 'resolve', {
   value: async function resolve(apiVersion, kind) {
     try {
       return await resourceResolve.call(this, apiVersion, kind)
@@ -135,9 +154,11 @@ Object.defineProperty(native.Discovery.prototype, 'resolve', {
 })
 
 // The exports are the binding's own (so whatever the addon exports is exported here too) plus
-// the JS-implemented classes. Written as a re-export and plain assignments so that Node's
-// CommonJS lexer sees every name and `export * from './index.js'` in index.mjs needs no list.
-module.exports = require('../index.js')
+// the JS-implemented classes, on an object of this load's own: the binding's exports object is
+// shared by every load, and this load's error classes must not replace another's. Written as a
+// spread re-export and plain assignments so that Node's CommonJS lexer sees every name and
+// `export * from './index.js'` in index.mjs needs no list.
+module.exports = { ...require('../index.js') }
 module.exports.Watch = Watch
 module.exports.ApiError = errors.ApiError
 module.exports.UnauthorizedError = errors.UnauthorizedError
