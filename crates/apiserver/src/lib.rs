@@ -35,7 +35,8 @@
 //! - [`status`]: upstream Status bodies; [`selectors`]: label/field selectors.
 //! - [`rbac`] (authorizer, bootstrap policy, escalation checks) and [`reviews`] (access/rules/self reviews);
 //! - [`schemas`] (built-in OpenAPI schemas from k8s-openapi, pruning), [`openapi`] (`/openapi/v3`),
-//!   [`aggregated`] (apidiscovery v2), [`table`] (Table output).
+//!   [`aggregated`] (apidiscovery v2), [`table`] (Table output);
+//! - [`protobuf`]: `application/vnd.kubernetes.protobuf` request bodies decoded into JSON.
 #![deny(missing_docs)]
 
 pub mod aggregated;
@@ -50,6 +51,7 @@ pub mod kinds;
 pub mod managed;
 pub mod openapi;
 pub mod patch;
+pub mod protobuf;
 pub mod query;
 pub mod rbac;
 pub mod registry;

@@ -706,3 +706,323 @@ async fn get_all_sort_describe_rules_and_rollout() {
         "configmap \"settings\" deleted"
     );
 }
+
+/// kubectl's imperative commands use typed clients that send protobuf bodies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imperative_commands_send_protobuf() {
+    let k = Kubectl::start().await;
+    let expect = [
+        (
+            vec!["create", "namespace", "team"],
+            "namespace/team created",
+        ),
+        (
+            vec![
+                "create",
+                "configmap",
+                "lit",
+                "-n",
+                "team",
+                "--from-literal=a=b",
+            ],
+            "configmap/lit created",
+        ),
+        (
+            vec![
+                "create",
+                "secret",
+                "generic",
+                "pw",
+                "-n",
+                "team",
+                "--from-literal=p=q",
+            ],
+            "secret/pw created",
+        ),
+        (
+            vec!["create", "serviceaccount", "bot", "-n", "team"],
+            "serviceaccount/bot created",
+        ),
+        (
+            vec![
+                "create",
+                "deployment",
+                "web",
+                "-n",
+                "team",
+                "--image=nginx",
+                "--port=80",
+            ],
+            "deployment.apps/web created",
+        ),
+        (
+            vec![
+                "create",
+                "job",
+                "once",
+                "-n",
+                "team",
+                "--image=busybox",
+                "--",
+                "true",
+            ],
+            "job.batch/once created",
+        ),
+        (
+            vec![
+                "create",
+                "cronjob",
+                "tick",
+                "-n",
+                "team",
+                "--image=busybox",
+                "--schedule=*/5 * * * *",
+                "--",
+                "date",
+            ],
+            "cronjob.batch/tick created",
+        ),
+        (
+            vec![
+                "create",
+                "role",
+                "reader",
+                "-n",
+                "team",
+                "--verb=get,list",
+                "--resource=pods",
+            ],
+            "role.rbac.authorization.k8s.io/reader created",
+        ),
+        (
+            vec![
+                "create",
+                "clusterrole",
+                "viewer",
+                "--verb=get",
+                "--resource=configmaps",
+            ],
+            "clusterrole.rbac.authorization.k8s.io/viewer created",
+        ),
+        (
+            vec![
+                "create",
+                "rolebinding",
+                "rb",
+                "-n",
+                "team",
+                "--role=reader",
+                "--user=alice",
+            ],
+            "rolebinding.rbac.authorization.k8s.io/rb created",
+        ),
+        (
+            vec![
+                "create",
+                "clusterrolebinding",
+                "crb",
+                "--clusterrole=viewer",
+                "--serviceaccount=team:bot",
+            ],
+            "clusterrolebinding.rbac.authorization.k8s.io/crb created",
+        ),
+        (
+            vec![
+                "create",
+                "service",
+                "clusterip",
+                "svc",
+                "-n",
+                "team",
+                "--tcp=80:8080",
+            ],
+            "service/svc created",
+        ),
+        (
+            vec![
+                "create",
+                "quota",
+                "q",
+                "-n",
+                "team",
+                "--hard=pods=10,requests.cpu=2",
+            ],
+            "resourcequota/q created",
+        ),
+        (
+            vec![
+                "create",
+                "pdb",
+                "budget",
+                "-n",
+                "team",
+                "--selector=app=web",
+                "--min-available=1",
+            ],
+            "poddisruptionbudget.policy/budget created",
+        ),
+        (
+            vec![
+                "create",
+                "priorityclass",
+                "high",
+                "--value=1000",
+                "--description=important",
+            ],
+            "priorityclass.scheduling.k8s.io/high created",
+        ),
+        (
+            vec![
+                "create",
+                "ingress",
+                "ing",
+                "-n",
+                "team",
+                "--rule=foo.example.com/bar=svc:80",
+            ],
+            "ingress.networking.k8s.io/ing created",
+        ),
+        (
+            vec!["scale", "deployment", "web", "-n", "team", "--replicas=2"],
+            "deployment.apps/web scaled",
+        ),
+        (
+            vec![
+                "set",
+                "image",
+                "deployment/web",
+                "-n",
+                "team",
+                "nginx=nginx:1.27",
+            ],
+            "deployment.apps/web image updated",
+        ),
+        (
+            vec!["label", "namespace", "team", "tier=test"],
+            "namespace/team labeled",
+        ),
+        (
+            vec!["rollout", "pause", "deployment/web", "-n", "team"],
+            "deployment.apps/web paused",
+        ),
+    ];
+    for (args, output) in expect {
+        assert_eq!(k.run(&args).await.ok().trim(), output, "kubectl {args:?}");
+    }
+    let get = |args: &'static [&'static str]| k.run(args);
+    assert_eq!(
+        get(&["get", "cm", "lit", "-n", "team", "-o", "jsonpath={.data.a}"])
+            .await
+            .ok(),
+        "b"
+    );
+    assert_eq!(
+        get(&[
+            "get",
+            "secret",
+            "pw",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.data.p}"
+        ])
+        .await
+        .ok(),
+        "cQ=="
+    );
+    assert_eq!(
+        get(&[
+            "get", "deploy", "web", "-n", "team", "-o",
+            "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort} {.spec.paused}",
+        ])
+        .await
+        .ok(),
+        "2 nginx:1.27 80 true"
+    );
+    assert_eq!(
+        get(&[
+            "get",
+            "cronjob",
+            "tick",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.spec.schedule}"
+        ])
+        .await
+        .ok(),
+        "*/5 * * * *"
+    );
+    assert_eq!(
+        get(&[
+            "get",
+            "svc",
+            "svc",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.spec.ports[0].port} {.spec.ports[0].targetPort}"
+        ])
+        .await
+        .ok(),
+        "80 8080"
+    );
+    assert_eq!(
+        get(&[
+            "get",
+            "quota",
+            "q",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.spec.hard.requests\\.cpu}"
+        ])
+        .await
+        .ok(),
+        "2"
+    );
+    assert_eq!(
+        get(&[
+            "get",
+            "pdb",
+            "budget",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.spec.minAvailable}"
+        ])
+        .await
+        .ok(),
+        "1"
+    );
+    assert_eq!(
+        get(&["get", "ingress", "ing", "-n", "team", "-o", "jsonpath={.spec.rules[0].host} {.spec.rules[0].http.paths[0].backend.service.port.number}"])
+            .await
+            .ok(),
+        "foo.example.com 80"
+    );
+    assert_eq!(
+        get(&[
+            "get",
+            "clusterrolebinding",
+            "crb",
+            "-o",
+            "jsonpath={.subjects[0].kind}/{.subjects[0].namespace}/{.subjects[0].name}"
+        ])
+        .await
+        .ok(),
+        "ServiceAccount/team/bot"
+    );
+    assert_eq!(
+        get(&[
+            "get",
+            "ns",
+            "team",
+            "-o",
+            "jsonpath={.metadata.labels.tier}"
+        ])
+        .await
+        .ok(),
+        "test"
+    );
+}

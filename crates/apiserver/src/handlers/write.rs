@@ -141,6 +141,7 @@ pub fn decode_body(ctx: &Ctx, def: &ResourceDef) -> Result<Value, ApiError> {
             serde_yaml_ng::from_slice(&ctx.body)
                 .map_err(|e| decode_error(def, &ctx.body, &e.to_string()))?
         }
+        crate::protobuf::MEDIA_TYPE if !def.is_custom() => decode_protobuf(def, &ctx.body)?,
         _ => {
             return Err(ApiError::unsupported_media_type(if def.is_custom() {
                 &["application/json", "application/yaml"]
@@ -166,6 +167,42 @@ pub fn decode_body(ctx: &Ctx, def: &ResourceDef) -> Result<Value, ApiError> {
         )));
     }
     Ok(value)
+}
+
+/// A protobuf body of a built-in kind, as the JSON object it encodes ([`crate::protobuf`]).
+pub fn decode_protobuf(def: &ResourceDef, body: &[u8]) -> Result<Value, ApiError> {
+    decode_protobuf_kind(&def.group, &def.version, &def.kind, body)
+}
+
+/// A protobuf body holding a `group/version` `kind` object.
+pub fn decode_protobuf_kind(
+    group: &str,
+    version: &str,
+    kind: &str,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let component = crate::schemas::builtin_schemas()
+        .component_name(group, version, kind)
+        .unwrap_or_default();
+    decode_protobuf_component(component, kind, body)
+}
+
+/// A protobuf body holding an object of an OpenAPI component (`io.k8s.api.core.v1.Pod`).
+pub fn decode_protobuf_component(
+    component: &str,
+    kind: &str,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let presence = if kind == "DeleteOptions" {
+        crate::protobuf::Presence::Explicit
+    } else {
+        crate::protobuf::Presence::GoStruct
+    };
+    crate::protobuf::decode_object(body, component, kind, presence).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the object provided is unrecognized (must be of type {kind}): {e}"
+        ))
+    })
 }
 
 fn decode_error(def: &ResourceDef, body: &[u8], err: &str) -> ApiError {
@@ -407,8 +444,19 @@ pub(crate) fn do_create(
         "Unknown".to_string()
     };
     check_namespace(shared, def, ns, &msg_name)?;
-    if let Some(sv) = def.custom.as_ref().map(|_| def.storage_version.clone()) {
-        let _ = sv;
+    let builtin = is_builtin_object(def);
+    // Decoding (defaulting) happens before field management: defaulted fields
+    // belong to the creating manager; admission and strategy changes do not.
+    crate::strategies::decode(def, &mut obj)?;
+    let tracked_fields = if builtin && !opts.apply {
+        let mut tracked = obj.clone();
+        crate::managed::track_create(def, &mut tracked, &opts.field_manager);
+        tracked.pointer("/metadata/managedFields").cloned()
+    } else {
+        None
+    };
+    if builtin {
+        crate::admission::admit_create(shared, def, &mut obj, &msg_name)?;
     }
     meta::prepare_for_create(def, &mut obj)?;
     let attempts = if name.is_empty() && !generate.is_empty() {
@@ -423,7 +471,23 @@ pub(crate) fn do_create(
             meta_mut(&mut candidate).insert("name".into(), json!(meta::generate_name(&generate)));
         }
         let cname = meta_str(&candidate, "name").to_string();
+        {
+            let m = meta_mut(&mut candidate);
+            m.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+            m.insert("creationTimestamp".into(), json!(meta::now()));
+        }
+        let allocation = if builtin && def.group.is_empty() && def.resource == "services" {
+            ensure_service_allocators(shared);
+            Some(shared.services.allocate_create(&mut candidate, opts.dry_run)?)
+        } else {
+            None
+        };
+        if builtin {
+            crate::strategies::prepare_create(def, &mut candidate);
+            crate::strategies::decode(def, &mut candidate)?;
+        }
         let mut issues = validate_create(def, &candidate);
+        issues.extend(crate::strategies::validate_create(def, &candidate));
         issues.extend(crate::custom::validate(def, &mut candidate, None));
         if def.resource == "customresourcedefinitions" && def.group == "apiextensions.k8s.io" {
             issues.extend(crate::crd::validate(&candidate, None, ""));
@@ -432,15 +496,17 @@ pub(crate) fn do_create(
             return Err(ApiError::invalid(&def.group, &def.kind, &cname, issues));
         }
         crate::rbac::escalation::admit(shared, opts.user.as_ref(), def, &candidate, None)?;
-        {
-            let m = meta_mut(&mut candidate);
-            m.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
-            m.insert("creationTimestamp".into(), json!(meta::now()));
-        }
         crate::custom::to_storage_version(def, &mut candidate);
-        if !opts.apply {
-            crate::managed::track_create(def, &mut candidate, &opts.field_manager);
+        match &tracked_fields {
+            Some(fields) => {
+                meta_mut(&mut candidate).insert("managedFields".into(), fields.clone());
+            }
+            None if !opts.apply && !builtin => {
+                crate::managed::track_create(def, &mut candidate, &opts.field_manager);
+            }
+            None => {}
         }
+        crate::defaults::storage_form(&def.group, &def.kind, &mut candidate);
         let key = ObjectKey::new(def.storage_id.clone(), ns, &cname);
         if opts.dry_run {
             if shared.store.get(&key).is_some() {
@@ -472,6 +538,9 @@ pub(crate) fn do_create(
                 let Some(stored) = committed.object else {
                     return Err(ApiError::internal("create wrote nothing"));
                 };
+                if let Some(allocation) = allocation {
+                    allocation.commit();
+                }
                 after_write(shared, def);
                 return Ok(Created {
                     body: object_body(def, &stored),
@@ -803,9 +872,17 @@ pub fn delete_options(ctx: &Ctx) -> Result<DeleteOptions, ApiError> {
         }
     }
     if !ctx.body.is_empty() && !ctx.body.iter().all(u8::is_ascii_whitespace) {
-        let body: Value = serde_json::from_slice(&ctx.body)
-            .or_else(|_| serde_yaml_ng::from_slice(&ctx.body))
-            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?;
+        let body: Value = if content_type(ctx) == crate::protobuf::MEDIA_TYPE {
+            decode_protobuf_component(
+                "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
+                "DeleteOptions",
+                &ctx.body,
+            )?
+        } else {
+            serde_json::from_slice(&ctx.body)
+                .or_else(|_| serde_yaml_ng::from_slice(&ctx.body))
+                .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
+        };
         if let Some(kind) = body.get("kind").and_then(Value::as_str) {
             if kind != "DeleteOptions" {
                 return Err(ApiError::bad_request(
@@ -1300,8 +1377,12 @@ fn update_scale(
     name: &str,
     opts: &WriteOptions,
 ) -> Result<Reply, ApiError> {
-    let scale: Value = serde_json::from_slice(&ctx.body)
-        .map_err(|e| ApiError::bad_request(format!("error decoding Scale: {e}")))?;
+    let scale: Value = if content_type(ctx) == crate::protobuf::MEDIA_TYPE {
+        decode_protobuf_kind("autoscaling", "v1", "Scale", &ctx.body)?
+    } else {
+        serde_json::from_slice(&ctx.body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding Scale: {e}")))?
+    };
     let updated = do_update(&ctx.shared, def, ns, name, "", opts, |old| {
         apply_scale(def, old, &scale, name)
     })?;

@@ -121,6 +121,9 @@ fn generate() -> BuiltinSchemas {
         ("discovery.k8s.io", "v1", "EndpointSlice", discovery::EndpointSlice),
     );
     let _ = generator.subschema_for::<k8s_openapi::apimachinery::pkg::apis::meta::v1::Status>();
+    // Protobuf DELETE bodies (crate::protobuf) name their fields from this schema.
+    let _ = generator
+        .subschema_for::<k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions>();
     let mut components: BTreeMap<String, Value> = generator
         .take_definitions(true)
         .into_iter()
@@ -203,6 +206,11 @@ impl BuiltinSchemas {
     /// One component schema.
     pub fn component(&self, name: &str) -> Option<&Value> {
         self.components.get(name)
+    }
+
+    /// Every component name.
+    pub fn component_names(&self) -> impl Iterator<Item = &str> {
+        self.components.keys().map(String::as_str)
     }
 
     /// Every kind with a schema.
