@@ -2,7 +2,7 @@
 // into a fresh project.
 
 import { execFile } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 
 import { repoRoot } from './helpers/cluster'
+import { npm, packedTarball, tarballFiles } from './helpers/pack.mjs'
 
 const requireFromHere = createRequire(__filename)
 const execFileAsync = promisify(execFile)
@@ -89,28 +90,15 @@ describe('packed tarball', () => {
   it('installs into a fresh project where require and import both work', async () => {
     const work = mkdtempSync(join(tmpdir(), 'klite-pack-'))
     try {
-      // Stage the package with a stripped addon: packing the 190 MB debug build takes a minute.
-      const stage = join(work, 'stage')
-      mkdirSync(stage)
-      for (const entry of readdirSync(repoRoot)) {
-        if (['package.json', 'README.md', 'LICENSE', 'index.js', 'index.d.ts', 'lib', 'bin', 'src'].includes(entry)) {
-          cpSync(join(repoRoot, entry), join(stage, entry), { recursive: true })
-        } else if (entry.startsWith('klite.') && entry.endsWith('.node')) {
-          await run('strip', ['--strip-all', '-o', join(stage, entry), join(repoRoot, entry)], stage)
-        }
-      }
-      const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', work], stage)) as Array<{
-        filename: string
-        files: Array<{ path: string }>
-      }>
-      const files = packed[0].files.map((file) => file.path)
+      const tarball = await packedTarball(repoRoot)
+      const files = await tarballFiles(tarball)
       expect(files).toEqual(expect.arrayContaining(['index.js', 'index.d.ts', 'lib/index.js', 'lib/index.mjs', 'package.json']))
       expect(files.some((file) => file.endsWith('.node'))).toBe(true)
       expect(files.filter((file) => file.startsWith('src/'))).toEqual([])
 
       const project = join(work, 'project')
       cpSync(join(repoRoot, '__test__', 'fixtures', 'consumer'), project, { recursive: true })
-      await npm(['install', '--no-audit', '--no-fund', '--offline', join(work, packed[0].filename)], project)
+      await npm(['install', '--no-audit', '--no-fund', '--offline', tarball], project)
       expect((await run(process.execPath, ['use.cjs'], project)).trim()).toBe('cjs ok team-a NotFoundError')
       expect((await run(process.execPath, ['use.mjs'], project)).trim()).toBe('esm ok team-a NotFoundError')
     } finally {
@@ -122,9 +110,4 @@ describe('packed tarball', () => {
 async function run(command: string, args: string[], cwd: string): Promise<string> {
   const { stdout } = await execFileAsync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   return stdout
-}
-
-function npm(args: string[], cwd: string): Promise<string> {
-  const cli = process.env.npm_execpath
-  return cli && cli.endsWith('.js') ? run(process.execPath, [cli, ...args], cwd) : run('npm', args, cwd)
 }

@@ -1,19 +1,18 @@
 // setupEnvtest() and the `klite-setup-envtest` bin against a local index served from this
 // process: archives built here with real SHA-512s, a temp store per test.
 
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, chmodSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { setupEnvtest } from 'klite'
+import { npm, packedTarball } from './helpers/pack.mjs'
 
-const run = promisify(execFile)
 const repoRoot = join(__dirname, '..')
 
 const goos = process.platform === 'win32' ? 'windows' : process.platform
@@ -205,12 +204,11 @@ describe('npx klite-setup-envtest (packed and installed)', () => {
   beforeAll(async () => {
     const work = mkdtempSync(join(tmpdir(), 'klite-pack-'))
     stores.push(work)
-    const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: repoRoot, maxBuffer: 1 << 24 })
-    const tarball = join(work, stdout.trim().split('\n').pop()!)
+    const tarball = await packedTarball(repoRoot)
     project = join(work, 'project')
     mkdirSync(project)
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }))
-    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { cwd: project })
+    await npm(['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], project)
   }, 180_000)
 
   const npx = (args: string[], stdin?: Buffer) =>
