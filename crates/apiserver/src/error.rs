@@ -40,6 +40,14 @@ pub enum Error {
         /// The Status message the server produced for it.
         message: String,
     },
+    /// `--service-cluster-ip-range` / `--service-node-port-range` did not parse.
+    #[error("invalid service range {value:?}: {reason}")]
+    ServiceRange {
+        /// The value given.
+        value: String,
+        /// Why it was rejected.
+        reason: String,
+    },
     /// An I/O error outside of listening (e.g. reading a file).
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),

@@ -29,6 +29,12 @@ pub enum GenerationPolicy {
     SpecOrAnnotations,
     /// 1 on create; +1 when anything outside `metadata` changes (custom resources).
     NonMetadata,
+    /// 1 on create; +1 when anything outside `metadata`, or the labels, change (EndpointSlice).
+    NonMetadataOrLabels,
+    /// 1 on create; +1 when one of these top-level fields changes (webhook configurations).
+    Fields(&'static [&'static str]),
+    /// 1 on create, never bumped by updates (PriorityClass).
+    CreateOnly,
 }
 
 /// A built-in kind.
@@ -524,6 +530,7 @@ pub const BUILTIN_KINDS: &[BuiltinKind] = &[
         namespaced: false,
         categories: API_EXT,
         top_level_fields: &["webhooks"],
+        generation: GenerationPolicy::Fields(&["webhooks"]),
         ..BASE
     },
     BuiltinKind {
@@ -555,6 +562,7 @@ pub const BUILTIN_KINDS: &[BuiltinKind] = &[
         namespaced: false,
         categories: API_EXT,
         top_level_fields: &["webhooks"],
+        generation: GenerationPolicy::Fields(&["webhooks"]),
         ..BASE
     },
     // ---- networking.k8s.io/v1
@@ -564,6 +572,7 @@ pub const BUILTIN_KINDS: &[BuiltinKind] = &[
         singular: "ingressclass",
         kind: "IngressClass",
         namespaced: false,
+        generation: GenerationPolicy::Spec,
         ..BASE
     },
     BuiltinKind {
@@ -624,6 +633,7 @@ pub const BUILTIN_KINDS: &[BuiltinKind] = &[
         namespaced: false,
         short_names: &["pc"],
         top_level_fields: &["value", "globalDefault", "description", "preemptionPolicy"],
+        generation: GenerationPolicy::CreateOnly,
         ..BASE
     },
     // ---- discovery.k8s.io/v1
@@ -633,6 +643,7 @@ pub const BUILTIN_KINDS: &[BuiltinKind] = &[
         singular: "endpointslice",
         kind: "EndpointSlice",
         top_level_fields: &["addressType", "endpoints", "ports"],
+        generation: GenerationPolicy::NonMetadataOrLabels,
         ..BASE
     },
 ];

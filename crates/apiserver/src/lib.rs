@@ -39,11 +39,14 @@
 //! - [`protobuf`]: `application/vnd.kubernetes.protobuf` request bodies decoded into JSON.
 #![deny(missing_docs)]
 
+pub mod admission;
 pub mod aggregated;
 pub mod auth;
+pub mod bootstrap;
 pub mod certs;
 pub mod crd;
 pub mod custom;
+pub mod defaults;
 pub mod error;
 pub mod handlers;
 pub mod json;
@@ -60,8 +63,10 @@ pub mod reviews;
 pub mod schemas;
 pub mod selectors;
 pub mod server;
+pub mod services;
 pub mod status;
 pub mod store;
+pub mod strategies;
 pub mod table;
 pub mod tls;
 pub mod validation;
@@ -69,4 +74,7 @@ pub mod validation;
 pub use auth::{Authorizer, Decision, TokenUser, UserInfo};
 pub use certs::{CertAuthority, CertKeyPem};
 pub use error::{Error, Result};
-pub use server::{kubeconfig, start, ApiServer, ClientCa, ClientCredentials, HealthCheck, ServerOptions, VersionInfo};
+pub use server::{
+    kubeconfig, start, ApiServer, ClientCa, ClientCredentials, HealthCheck, ServerOptions,
+    VersionInfo,
+};

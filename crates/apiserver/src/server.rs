@@ -82,6 +82,11 @@ pub struct ServerOptions {
     pub authorizer: Option<Arc<dyn Authorizer>>,
     /// Extra readiness check for `/healthz`, `/readyz`.
     pub health_check: Option<HealthCheck>,
+    /// `--service-cluster-ip-range`: the CIDR Service ClusterIPs come from
+    /// (default `10.0.0.0/24`, envtest's; its first address is the `kubernetes` Service's).
+    pub service_cluster_ip_range: String,
+    /// `--service-node-port-range`: first and last NodePort (default 30000–32767).
+    pub service_node_port_range: (u16, u16),
 }
 
 impl std::fmt::Debug for ServerOptions {
@@ -110,6 +115,8 @@ impl Default for ServerOptions {
             version: VersionInfo::default(),
             authorizer: None,
             health_check: None,
+            service_cluster_ip_range: crate::services::DEFAULT_SERVICE_CIDR.to_string(),
+            service_node_port_range: crate::services::DEFAULT_NODE_PORT_RANGE,
         }
     }
 }
@@ -144,6 +151,8 @@ pub(crate) struct Shared {
     pub crd_dirty: std::sync::atomic::AtomicBool,
     /// OpenAPI documents of the current registry.
     pub openapi: crate::openapi::Cache,
+    /// Service ClusterIP and NodePort allocators.
+    pub services: crate::services::ServiceAllocators,
 }
 
 impl Shared {
@@ -178,6 +187,7 @@ impl std::fmt::Debug for ApiServer {
 /// Start a server and return once it accepts connections (ready).
 pub async fn start(options: ServerOptions) -> Result<ApiServer> {
     let began = Instant::now();
+    let services = service_allocators(&options)?;
     let (serving, ca_pem) = match &options.serving {
         Some(s) => (
             s.clone(),
@@ -268,6 +278,7 @@ pub async fn start(options: ServerOptions) -> Result<ApiServer> {
         crd_lock: Mutex::new(()),
         crd_dirty: std::sync::atomic::AtomicBool::new(false),
         openapi: Default::default(),
+        services,
     });
     rbac.attach(&shared);
     crate::handlers::bootstrap(&shared, &options.objects)?;
@@ -289,6 +300,26 @@ pub async fn start(options: ServerOptions) -> Result<ApiServer> {
         accept_task: Mutex::new(Some(accept_task)),
         started_in: began.elapsed(),
     })
+}
+
+fn service_allocators(options: &ServerOptions) -> Result<crate::services::ServiceAllocators> {
+    let range = &options.service_cluster_ip_range;
+    let primary = range.split(',').next().unwrap_or("");
+    let cidr = primary.parse().map_err(|reason| Error::ServiceRange {
+        value: range.clone(),
+        reason,
+    })?;
+    let (base, last) = options.service_node_port_range;
+    if base == 0 || last < base {
+        return Err(Error::ServiceRange {
+            value: format!("{base}-{last}"),
+            reason: "the node-port range must be a non-empty range of ports".into(),
+        });
+    }
+    Ok(crate::services::ServiceAllocators::new(
+        cidr,
+        crate::services::PortRange { base, last },
+    ))
 }
 
 fn go_arch() -> &'static str {

@@ -148,10 +148,6 @@ pub fn prepare_for_create(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiE
             force_namespace_label(obj, &name);
         }
         ("", "secrets") => prepare_secret(obj)?,
-        ("", "pods") => {
-            let status = json!({"phase": "Pending", "qosClass": "BestEffort"});
-            obj["status"] = status;
-        }
         _ if def.is_custom() => {
             if def.has_status() {
                 if let Some(m) = obj.as_object_mut() {
@@ -163,8 +159,8 @@ pub fn prepare_for_create(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiE
             crate::crd::prepare_for_create(obj)
         }
         _ => {
-            if def.has_status() {
-                obj["status"] = json!({});
+            if let Some(status) = crate::strategies::initial_status(def) {
+                obj["status"] = status;
             }
         }
     }
@@ -183,7 +179,9 @@ fn force_namespace_label(obj: &mut Value, name: &str) {
     labels["kubernetes.io/metadata.name"] = json!(name);
 }
 
-fn prepare_secret(obj: &mut Value) -> Result<(), ApiError> {
+/// Secret decoding: `data` must be base64, `stringData` is folded into `data`,
+/// `type` defaults to Opaque.
+pub fn prepare_secret(obj: &mut Value) -> Result<(), ApiError> {
     if let Some(data) = obj.get("data").and_then(Value::as_object) {
         for (k, v) in data {
             let s = v.as_str().unwrap_or("");
@@ -361,6 +359,17 @@ fn bump_generation(def: &ResourceDef, old: &Value, new: &mut Value) {
             };
             strip(old) != strip(new)
         }
+        GenerationPolicy::NonMetadataOrLabels => {
+            let strip = |v: &Value| {
+                let mut m = v.as_object().cloned().unwrap_or_default();
+                m.remove("metadata");
+                m
+            };
+            strip(old) != strip(new)
+                || old.pointer("/metadata/labels") != new.pointer("/metadata/labels")
+        }
+        GenerationPolicy::Fields(fields) => fields.iter().any(|f| old.get(*f) != new.get(*f)),
+        GenerationPolicy::CreateOnly => false,
     };
     if changed {
         let generation = old

@@ -262,7 +262,9 @@ pub(crate) async fn handle(
         return error_response(&err, pretty);
     }
     if !info.is_resource && (path == "/api" || path == "/apis") && parts.method == Method::GET {
-        if let Some(response) = crate::aggregated::respond(&shared.registry(), &path, &parts.headers) {
+        if let Some(response) =
+            crate::aggregated::respond(&shared.registry(), &path, &parts.headers)
+        {
             return response;
         }
     }
@@ -555,6 +557,10 @@ pub(crate) fn bootstrap(shared: &Arc<Shared>, objects: &[Value]) -> crate::error
             message: e.message,
         })?;
     }
+    crate::bootstrap::create(shared).map_err(|e| crate::error::Error::PreloadedObject {
+        index: 0,
+        message: e.message,
+    })?;
     for (index, obj) in objects.iter().enumerate() {
         write::create_internal(shared, obj.clone()).map_err(|e| {
             crate::error::Error::PreloadedObject {

@@ -478,7 +478,11 @@ pub(crate) fn do_create(
         }
         let allocation = if builtin && def.group.is_empty() && def.resource == "services" {
             ensure_service_allocators(shared);
-            Some(shared.services.allocate_create(&mut candidate, opts.dry_run)?)
+            Some(
+                shared
+                    .services
+                    .allocate_create(&mut candidate, opts.dry_run)?,
+            )
         } else {
             None
         };
@@ -576,6 +580,38 @@ pub(crate) fn after_write(shared: &Arc<Shared>, def: &ResourceDef) {
     }
 }
 
+/// Built-in objects (not custom resources, not CRDs): upstream defaulting,
+/// admission and strategies apply.
+fn is_builtin_object(def: &ResourceDef) -> bool {
+    let crd = def.group == "apiextensions.k8s.io" && def.resource == "customresourcedefinitions";
+    !def.is_custom() && !crd
+}
+
+/// Build the Service allocators' state from the stored Services on first use.
+fn ensure_service_allocators(shared: &Shared) {
+    if shared.services.loaded() {
+        return;
+    }
+    let services = crate::admission::stored(shared, "", "v1", "services");
+    shared.services.load(services.iter().map(|s| &s.value));
+}
+
+/// Hooks after an object was removed from the store (not dry-run).
+pub(crate) fn after_remove(shared: &Arc<Shared>, def: &ResourceDef, removed: &Value) {
+    if def.is_custom() || !def.group.is_empty() || def.resource != "services" {
+        return;
+    }
+    ensure_service_allocators(shared);
+    shared.services.release(removed);
+    // Like the service registry's afterDelete: the Endpoints of the same name go too.
+    let registry = shared.registry();
+    if let Some(endpoints) = registry.lookup("", "v1", "endpoints") {
+        let ns = meta_str(removed, "namespace").to_string();
+        let name = meta_str(removed, "name").to_string();
+        let _ = delete_one(shared, &endpoints, &ns, &name, &DeleteOptions::default());
+    }
+}
+
 /// POST.
 pub fn create(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Reply, ApiError> {
     let opts = write_options(ctx, "CreateOptions")?;
@@ -588,6 +624,15 @@ pub fn create(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Reply, 
 
 /// Bootstrap / pre-loaded object creation (no HTTP).
 pub(crate) fn create_internal(shared: &Arc<Shared>, obj: Value) -> Result<(), ApiError> {
+    create_internal_as(shared, obj, "klite")
+}
+
+/// [`create_internal`] with a field manager of the caller's choosing.
+pub(crate) fn create_internal_as(
+    shared: &Arc<Shared>,
+    obj: Value,
+    manager: &str,
+) -> Result<(), ApiError> {
     let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     let (group, version) = match api_version.split_once('/') {
@@ -610,7 +655,7 @@ pub(crate) fn create_internal(shared: &Arc<Shared>, obj: Value) -> Result<(), Ap
     } else {
         String::new()
     };
-    do_create(shared, &def, &ns, obj, &WriteOptions::internal("klite"))?;
+    do_create(shared, &def, &ns, obj, &WriteOptions::internal(manager))?;
     Ok(())
 }
 
@@ -639,17 +684,42 @@ where
     let key = ObjectKey::new(def.storage_id.clone(), ns, name);
     let mut response: Option<Value> = None;
     let mut deleted_during_update = false;
+    let mut allocation = None;
     let committed = shared.store.update(&key, |cur| {
         let Some(cur) = cur else {
             return Err(ApiError::not_found(&def.group, &def.resource, name));
         };
         let old = &cur.value;
         let mut new = compute(old)?;
+        let builtin = is_builtin_object(def);
+        if builtin {
+            crate::strategies::decode(def, &mut new)?;
+            // The stored object already has the typed round-trip's fields; so does
+            // the new one before it is compared (generation) and tracked.
+            crate::defaults::storage_form(&def.group, &def.kind, &mut new);
+            if sub.is_empty() {
+                crate::admission::admit_update(shared, def, old, &mut new, name)?;
+            }
+        }
         let old_rv = meta_str(old, "resourceVersion").to_string();
         crate::custom::to_storage_version(def, &mut new);
         meta::prepare_for_update(def, old, &mut new, sub)?;
+        if builtin {
+            crate::strategies::prepare_update(def, old, &mut new, sub);
+            if sub.is_empty() && def.group.is_empty() && def.resource == "services" {
+                ensure_service_allocators(shared);
+                allocation = Some(
+                    shared
+                        .services
+                        .allocate_update(&mut new, old, opts.dry_run)?,
+                );
+            }
+        }
         meta_mut(&mut new).insert("resourceVersion".into(), json!(old_rv));
         let mut issues = validate_update(def, old, &new);
+        if builtin {
+            issues.extend(crate::strategies::validate_update(def, old, &new, sub));
+        }
         issues.extend(crate::custom::validate(def, &mut new, Some(old)));
         if def.resource == "customresourcedefinitions" && def.group == "apiextensions.k8s.io" {
             issues.extend(crate::crd::validate(&new, Some(old), sub));
@@ -683,6 +753,14 @@ where
         Ok(Change::Put(new))
     })?;
     if committed.written {
+        if let Some(allocation) = allocation {
+            allocation.commit();
+        }
+        if deleted_during_update {
+            if let Some(removed) = &committed.object {
+                after_remove(shared, def, &removed.value);
+            }
+        }
         after_write(shared, def);
     }
     let body = match (&committed.object, response) {
@@ -969,6 +1047,7 @@ fn delete_one(
     }
     let mut deferred: Option<Value> = None;
     let mut marked = false;
+    let mut removed = false;
     let committed = shared.store.update(&key, |cur| {
         let Some(cur) = cur else { return Err(ApiError::not_found(&def.group, &def.resource, name)) };
         let obj = &cur.value;
@@ -1039,6 +1118,7 @@ fn delete_one(
                 deferred = Some(new);
                 Change::Keep
             } else {
+                removed = true;
                 Change::Delete
             });
         }
@@ -1071,6 +1151,11 @@ fn delete_one(
         Ok(Change::Put(new))
     })?;
     if committed.written {
+        if removed {
+            if let Some(obj) = &committed.object {
+                after_remove(shared, def, &obj.value);
+            }
+        }
         after_write(shared, def);
     }
     if marked {
