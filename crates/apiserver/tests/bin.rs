@@ -83,7 +83,7 @@ async fn binary_serves_with_envtest_flags_gates_health_on_etcd_and_exits_on_sigt
             &format!("--etcd-servers=http://127.0.0.1:{etcd_port}"),
             &format!("--secure-port={port}"),
             &format!("--service-account-issuer=https://127.0.0.1:{port}/"),
-            "--service-cluster-ip-range=10.0.0.0/24",
+            "--service-cluster-ip-range=10.96.0.0/12",
             "--some-future-flag=1",
         ])
         .stderr(Stdio::piped())
@@ -151,6 +151,21 @@ async fn binary_serves_with_envtest_flags_gates_health_on_etcd_and_exits_on_sigt
         r.status().as_u16(),
         200,
         "client certs signed by --client-ca-file authenticate"
+    );
+    let text = client
+        .get(format!(
+            "https://127.0.0.1:{port}/api/v1/namespaces/default/services/kubernetes"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        r["spec"]["clusterIP"], "10.96.0.1",
+        "the kubernetes Service takes the first address of --service-cluster-ip-range"
     );
     let pid = child.id().unwrap();
     let status = std::process::Command::new("kill")

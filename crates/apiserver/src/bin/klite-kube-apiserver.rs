@@ -28,6 +28,7 @@ const KNOWN_FLAGS: &[(&str, &str)] = &[
     ("service-account-key-file", "File containing PEM-encoded x509 RSA or ECDSA private or public keys, used to verify ServiceAccount tokens."),
     ("service-account-signing-key-file", "Path to the file that contains the current private key of the service account token issuer."),
     ("service-cluster-ip-range", "A CIDR notation IP range from which to assign service cluster IPs."),
+    ("service-node-port-range", "A port range to reserve for services with NodePort visibility (default 30000-32767)."),
     ("tls-cert-file", "File containing the default x509 Certificate for HTTPS."),
     ("tls-private-key-file", "File containing the default x509 private key matching --tls-cert-file."),
 ];
@@ -41,6 +42,8 @@ struct Args {
     etcd_servers: Vec<String>,
     tls_cert_file: Option<PathBuf>,
     tls_key_file: Option<PathBuf>,
+    service_cluster_ip_range: Option<String>,
+    service_node_port_range: Option<(u16, u16)>,
 }
 
 fn usage() -> String {
@@ -94,6 +97,17 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
                 )
             }
             "bind-address" => args.bind_address = Some(value),
+            "service-cluster-ip-range" => args.service_cluster_ip_range = Some(value),
+            "service-node-port-range" => {
+                let range = value
+                    .split_once('-')
+                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+                    .or_else(|| value.trim().parse().ok().map(|p: u16| (p, p)))
+                    .ok_or_else(|| {
+                        format!("invalid argument {value:?} for \"--service-node-port-range\"")
+                    })?;
+                args.service_node_port_range = Some(range);
+            }
             "cert-dir" => args.cert_dir = Some(PathBuf::from(value)),
             "client-ca-file" => args.client_ca_file = Some(PathBuf::from(value)),
             "etcd-servers" => {
@@ -183,6 +197,12 @@ async fn run(args: Args) -> Result<(), String> {
         port: args.secure_port.unwrap_or(6443),
         ..Default::default()
     };
+    if let Some(range) = &args.service_cluster_ip_range {
+        options.service_cluster_ip_range = range.clone();
+    }
+    if let Some(range) = args.service_node_port_range {
+        options.service_node_port_range = range;
+    }
     options.serving = serving_material(&args)?;
     if let Some(path) = &args.client_ca_file {
         let pem = std::fs::read_to_string(path)
