@@ -155,6 +155,115 @@ fn age_column(kind: &str) -> Column {
     )
 }
 
+/// A field description of the core/v1 ServiceSpec schema (the printer's column docs).
+fn service_spec_doc(field: &str) -> String {
+    builtin_schemas()
+        .component("io.k8s.api.core.v1.ServiceSpec")
+        .and_then(|m| m.pointer(&format!("/properties/{field}/description")))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+fn strings_at(obj: &Value, pointer: &str) -> Vec<String> {
+    obj.pointer(pointer)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `printService`'s EXTERNAL-IP cell (`getServiceExternalIP`, wide).
+fn service_external_ip(svc: &Value) -> Value {
+    let external = strings_at(svc, "/spec/externalIPs");
+    let text = match svc
+        .pointer("/spec/type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+    {
+        "ClusterIP" | "NodePort" if !external.is_empty() => external.join(","),
+        "ClusterIP" | "NodePort" => "<none>".to_string(),
+        "LoadBalancer" => {
+            let mut ips: Vec<String> = svc
+                .pointer("/status/loadBalancer/ingress")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|i| {
+                            i.get("ip")
+                                .and_then(Value::as_str)
+                                .filter(|s| !s.is_empty())
+                                .or_else(|| i.get("hostname").and_then(Value::as_str))
+                                .map(str::to_string)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            ips.extend(external);
+            if ips.is_empty() {
+                "<pending>".to_string()
+            } else {
+                ips.join(",")
+            }
+        }
+        "ExternalName" => svc
+            .pointer("/spec/externalName")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        _ => "<unknown>".to_string(),
+    };
+    json!(text)
+}
+
+/// `makePortString`: `80/TCP`, `80:30080/TCP`, comma-separated (`<none>` when empty).
+fn service_ports(svc: &Value) -> Value {
+    let pieces: Vec<String> = svc
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .map(|ports| {
+            ports
+                .iter()
+                .map(|p| {
+                    let port = p.get("port").and_then(Value::as_i64).unwrap_or(0);
+                    let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("");
+                    match p.get("nodePort").and_then(Value::as_i64).filter(|n| *n > 0) {
+                        Some(node_port) => format!("{port}:{node_port}/{protocol}"),
+                        None => format!("{port}/{protocol}"),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if pieces.is_empty() {
+        json!("<none>")
+    } else {
+        json!(pieces.join(","))
+    }
+}
+
+/// `labels.FormatLabels` of the selector (`<none>` when empty), sorted by key.
+fn service_selector(svc: &Value) -> Value {
+    let mut pairs: Vec<String> = svc
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default();
+    pairs.sort();
+    if pairs.is_empty() {
+        json!("<none>")
+    } else {
+        json!(pairs.join(","))
+    }
+}
+
 fn count(v: Option<&Value>) -> usize {
     v.and_then(Value::as_object).map(|m| m.len()).unwrap_or(0)
 }
@@ -279,6 +388,60 @@ fn builtin_columns(def: &ResourceDef) -> Vec<Column> {
             cols.push(column("Available", "integer", "", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.", 0, Cell::Builtin(|o| {
                 json!(int_at(o, "/status/availableReplicas"))
             })));
+        }
+        ("", "Service") => {
+            cols.push(column(
+                "Type",
+                "string",
+                "",
+                &service_spec_doc("type"),
+                0,
+                Cell::Builtin(|o| {
+                    json!(o
+                        .pointer("/spec/type")
+                        .and_then(Value::as_str)
+                        .unwrap_or(""))
+                }),
+            ));
+            cols.push(column(
+                "Cluster-IP",
+                "string",
+                "",
+                &service_spec_doc("clusterIP"),
+                0,
+                Cell::Builtin(|o| {
+                    json!(strings_at(o, "/spec/clusterIPs")
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| "<none>".to_string()))
+                }),
+            ));
+            cols.push(column(
+                "External-IP",
+                "string",
+                "",
+                &service_spec_doc("externalIPs"),
+                0,
+                Cell::Builtin(service_external_ip),
+            ));
+            cols.push(column(
+                "Port(s)",
+                "string",
+                "",
+                &service_spec_doc("ports"),
+                0,
+                Cell::Builtin(service_ports),
+            ));
+            cols.push(age_column("string"));
+            cols.push(column(
+                "Selector",
+                "string",
+                "",
+                &service_spec_doc("selector"),
+                1,
+                Cell::Builtin(service_selector),
+            ));
+            return cols;
         }
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             cols.push(column(

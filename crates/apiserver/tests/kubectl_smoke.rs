@@ -1026,3 +1026,56 @@ async fn imperative_commands_send_protobuf() {
         "test"
     );
 }
+
+/// What kubectl shows of server-side defaulting, Service addresses and system objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defaults_service_addresses_and_system_objects() {
+    let k = Kubectl::start().await;
+    for args in [
+        vec!["create", "deployment", "web", "--image=nginx"],
+        vec!["create", "service", "clusterip", "web", "--tcp=80:8080"],
+        vec!["run", "p", "--image=busybox:1.36", "--restart=Never"],
+    ] {
+        k.run(&args).await.ok();
+    }
+    assert_eq!(
+        k.run(&[
+            "get", "deploy", "web", "-o",
+            "jsonpath={.spec.strategy.type} {.spec.template.spec.containers[0].imagePullPolicy} {.spec.progressDeadlineSeconds} {.spec.template.spec.restartPolicy}",
+        ])
+        .await
+        .ok(),
+        "RollingUpdate Always 600 Always"
+    );
+    let ip = k
+        .run(&["get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}"])
+        .await
+        .ok();
+    let ip: std::net::Ipv4Addr = ip.parse().expect("an address");
+    assert_eq!(ip.octets()[..3], [10, 0, 0], "{ip} from 10.0.0.0/24");
+    let table = k.run(&["get", "svc", "kubernetes"]).await.ok();
+    let row = table.lines().nth(1).unwrap_or("");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells[..5],
+        ["kubernetes", "ClusterIP", "10.0.0.1", "<none>", "443/TCP"],
+        "{table}"
+    );
+    assert_eq!(
+        k.run(&[
+            "get", "pod", "p", "-o",
+            "jsonpath={.status.phase} {.status.qosClass} {.spec.containers[0].imagePullPolicy} {.spec.tolerations[0].key}",
+        ])
+        .await
+        .ok(),
+        "Pending BestEffort IfNotPresent node.kubernetes.io/not-ready"
+    );
+    let classes = k.run(&["get", "priorityclasses", "-o", "name"]).await.ok();
+    assert_eq!(
+        classes.lines().collect::<Vec<_>>(),
+        [
+            "priorityclass.scheduling.k8s.io/system-cluster-critical",
+            "priorityclass.scheduling.k8s.io/system-node-critical"
+        ]
+    );
+}
