@@ -374,3 +374,72 @@ async fn secrets_fold_string_data_and_respect_immutability() {
         "Secret \"s\" is invalid: type: Invalid value: \"kubernetes.io/tls\": field is immutable"
     );
 }
+
+#[tokio::test]
+async fn typed_round_trip_fields_and_conversions() {
+    let h = harness().await;
+    let role = create(
+        &h,
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "empty"}}),
+    )
+    .await;
+    assert_eq!(
+        role.get("rules"),
+        Some(&Value::Null),
+        "rules has no omitempty"
+    );
+    let lease = create(
+        &h,
+        "/apis/coordination.k8s.io/v1/namespaces/default/leases",
+        json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "l"}}),
+    )
+    .await;
+    assert_eq!(lease["spec"], json!({}));
+    let event = create(
+        &h,
+        "/api/v1/namespaces/default/events",
+        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"}, "reason": "Started",
+               "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"}}),
+    )
+    .await;
+    assert_eq!(
+        (
+            &event["source"],
+            &event["reportingComponent"],
+            &event["reportingInstance"],
+            &event["eventTime"],
+            &event["firstTimestamp"]
+        ),
+        (
+            &json!({}),
+            &json!(""),
+            &json!(""),
+            &Value::Null,
+            &Value::Null
+        )
+    );
+    // The deprecated serviceAccount mirrors serviceAccountName, both ways.
+    let pod = create(
+        &h,
+        "/api/v1/namespaces/default/pods",
+        json!({"metadata": {"name": "p"}, "spec": {"serviceAccountName": "bot",
+               "containers": [{"name": "c", "image": "busybox"}]}}),
+    )
+    .await;
+    assert_eq!(
+        (
+            &pod["spec"]["serviceAccountName"],
+            &pod["spec"]["serviceAccount"]
+        ),
+        (&json!("bot"), &json!("bot"))
+    );
+    let old_style = create(
+        &h,
+        "/api/v1/namespaces/default/pods",
+        json!({"metadata": {"name": "q"}, "spec": {"serviceAccount": "legacy",
+               "containers": [{"name": "c", "image": "busybox"}]}}),
+    )
+    .await;
+    assert_eq!(old_style["spec"]["serviceAccountName"], "legacy");
+}

@@ -222,8 +222,27 @@ pub fn volume(v: &mut Obj) -> Result {
     Ok(())
 }
 
+/// The deprecated `serviceAccount` mirrors `serviceAccountName` through the
+/// v1 ↔ internal conversion (either one given sets both).
+fn service_account_alias(spec: &mut Obj) {
+    let name = spec
+        .get("serviceAccountName")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .or_else(|| spec.get("serviceAccount").and_then(Value::as_str))
+        .unwrap_or("")
+        .to_string();
+    if name.is_empty() {
+        spec.remove("serviceAccount");
+    } else {
+        spec.insert("serviceAccountName".into(), json!(name));
+        spec.insert("serviceAccount".into(), json!(name));
+    }
+}
+
 /// `SetDefaults_PodSpec` and the walk over volumes and containers (templates).
 pub fn pod_spec(spec: &mut Obj) -> Result {
+    service_account_alias(spec);
     apply_rows(spec, POD_SPEC);
     each(spec, "volumes", volume)?;
     for key in ["initContainers", "containers", "ephemeralContainers"] {

@@ -186,8 +186,10 @@ pub fn template_metadata(template: &mut Obj) {
 }
 
 /// Fields a typed round-trip adds that no client sends and no manager owns:
-/// the nested `metadata` of pod templates (`{"creationTimestamp": null}`) and
-/// the TypeMeta of StatefulSet claim templates.
+/// the nested `metadata` of pod templates (`{"creationTimestamp": null}`),
+/// the TypeMeta of StatefulSet claim templates, and the non-`omitempty`
+/// fields Go always encodes (`rules: null` of roles, `spec: {}` of Leases,
+/// Ingresses and PDBs, an Event's empty `source` and `null` timestamps…).
 /// Runs after field-manager tracking, where kube-apiserver's storage
 /// encoding would add them.
 pub fn storage_form(group: &str, kind: &str, obj: &mut Value) {
@@ -225,6 +227,44 @@ pub fn storage_form(group: &str, kind: &str, obj: &mut Value) {
                     template_metadata(claim);
                     Ok(())
                 });
+            }
+        }
+        ("rbac.authorization.k8s.io", "Role") | ("rbac.authorization.k8s.io", "ClusterRole") => {
+            map.entry("rules").or_insert(Value::Null);
+        }
+        ("discovery.k8s.io", "EndpointSlice") => {
+            map.entry("endpoints").or_insert(Value::Null);
+        }
+        ("coordination.k8s.io", "Lease")
+        | ("networking.k8s.io", "Ingress")
+        | ("policy", "PodDisruptionBudget") => {
+            struct_child(map, "spec");
+        }
+        ("networking.k8s.io", "NetworkPolicy") => {
+            if let Some(spec) = struct_child(map, "spec") {
+                struct_child(spec, "podSelector");
+            }
+        }
+        ("", "Event") => {
+            for key in ["involvedObject", "source"] {
+                struct_child(map, key);
+            }
+            for key in ["reportingComponent", "reportingInstance"] {
+                map.entry(key)
+                    .or_insert_with(|| Value::String(String::new()));
+            }
+            for key in ["firstTimestamp", "lastTimestamp", "eventTime"] {
+                map.entry(key).or_insert(Value::Null);
+            }
+        }
+        ("events.k8s.io", "Event") => {
+            struct_child(map, "deprecatedSource");
+            for key in [
+                "eventTime",
+                "deprecatedFirstTimestamp",
+                "deprecatedLastTimestamp",
+            ] {
+                map.entry(key).or_insert(Value::Null);
             }
         }
         ("batch", "CronJob") => {

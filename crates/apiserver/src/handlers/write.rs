@@ -510,7 +510,9 @@ pub(crate) fn do_create(
             }
             None => {}
         }
-        crate::defaults::storage_form(&def.group, &def.kind, &mut candidate);
+        if builtin {
+            crate::defaults::storage_form(&def.group, &def.kind, &mut candidate);
+        }
         let key = ObjectKey::new(def.storage_id.clone(), ns, &cname);
         if opts.dry_run {
             if shared.store.get(&key).is_some() {
