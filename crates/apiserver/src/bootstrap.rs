@@ -79,6 +79,12 @@ pub(crate) fn system_objects(shared: &Shared) -> Vec<Value> {
 /// Create the system objects; ones that already exist (a persisted store) are kept.
 pub(crate) fn create(shared: &Arc<Shared>) -> Result<(), crate::status::ApiError> {
     for obj in system_objects(shared) {
+        // Checked before creating: a persisted Service's IP is already allocated.
+        if crate::handlers::bootstrap_key(shared, &obj)
+            .is_some_and(|k| shared.store.get(&k).is_some())
+        {
+            continue;
+        }
         match crate::handlers::write::create_internal_as(shared, obj, "kube-apiserver") {
             Err(e) if e.reason == "AlreadyExists" => {}
             other => other?,

@@ -75,6 +75,6 @@ pub use auth::{Authorizer, Decision, TokenUser, UserInfo};
 pub use certs::{CertAuthority, CertKeyPem};
 pub use error::{Error, Result};
 pub use server::{
-    kubeconfig, start, ApiServer, ClientCa, ClientCredentials, HealthCheck, ServerOptions,
-    VersionInfo,
+    kubeconfig, start, ApiServer, ClientCa, ClientCredentials, HealthCheck, PersistentStore,
+    ServerOptions, VersionInfo,
 };

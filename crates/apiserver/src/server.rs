@@ -87,6 +87,18 @@ pub struct ServerOptions {
     pub service_cluster_ip_range: String,
     /// `--service-node-port-range`: first and last NodePort (default 30000–32767).
     pub service_node_port_range: (u16, u16),
+    /// Persistent storage to continue from and write every change through
+    /// (the stand-in's etcd); `None` keeps everything in memory (embedded EnvTest).
+    pub storage: Option<PersistentStore>,
+}
+
+/// A persistence backend plus what it held when the server started.
+#[derive(Clone)]
+pub struct PersistentStore {
+    /// Where committed changes go (e.g. [`crate::store::etcd::Etcd`]).
+    pub backend: Arc<dyn crate::store::Persistence>,
+    /// The backend's revision and objects at start.
+    pub loaded: crate::store::etcd::Loaded,
 }
 
 impl std::fmt::Debug for ServerOptions {
@@ -97,6 +109,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("tokens", &self.tokens.len())
             .field("objects", &self.objects.len())
             .field("watch_history", &self.watch_history)
+            .field("persistent", &self.storage.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -117,6 +130,7 @@ impl Default for ServerOptions {
             health_check: None,
             service_cluster_ip_range: crate::services::DEFAULT_SERVICE_CIDR.to_string(),
             service_node_port_range: crate::services::DEFAULT_NODE_PORT_RANGE,
+            storage: None,
         }
     }
 }
@@ -185,7 +199,7 @@ impl std::fmt::Debug for ApiServer {
 }
 
 /// Start a server and return once it accepts connections (ready).
-pub async fn start(options: ServerOptions) -> Result<ApiServer> {
+pub async fn start(mut options: ServerOptions) -> Result<ApiServer> {
     let began = Instant::now();
     let services = service_allocators(&options)?;
     let (serving, ca_pem) = match &options.serving {
@@ -268,7 +282,15 @@ pub async fn start(options: ServerOptions) -> Result<ApiServer> {
     };
     let rbac = Arc::new(crate::rbac::RbacAuthorizer::new());
     let shared = Arc::new(Shared {
-        store: Store::new(options.watch_history),
+        store: match options.storage.take() {
+            None => Store::new(options.watch_history),
+            Some(persistent) => Store::persisted(
+                options.watch_history,
+                persistent.backend,
+                persistent.loaded.revision,
+                persistent.loaded.objects,
+            ),
+        },
         registry: RwLock::new(Registry::builtin()),
         authn: Authenticator::new(checker, &tokens),
         authz: options.authorizer.clone().unwrap_or_else(|| rbac.clone()),
@@ -281,6 +303,10 @@ pub async fn start(options: ServerOptions) -> Result<ApiServer> {
         services,
     });
     rbac.attach(&shared);
+    if shared.store.revision() > 1 {
+        // Continuing from persisted state: serve its CRDs.
+        crate::crd::reconcile(&shared);
+    }
     crate::handlers::bootstrap(&shared, &options.objects)?;
     let cancel = CancellationToken::new();
     let acceptor = TlsAcceptor::from(Arc::new(tls));

@@ -356,6 +356,20 @@ async fn hostile_bodies_are_rejected_cleanly() {
             "application/vnd.kubernetes.protobuf",
         )
         .await;
+    // Protobuf is accepted for built-in kinds; a body without the envelope is a 400.
+    assert_eq!(r.code, 400);
+    assert_eq!(
+        r.body["message"],
+        "the object provided is unrecognized (must be of type ConfigMap): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]"
+    );
+    let r = h
+        .req_ct(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some("x".into()),
+            "application/cbor",
+        )
+        .await;
     assert_eq!(r.code, 415);
     let r = h
         .req(

@@ -1,8 +1,12 @@
 //! `klite-kube-apiserver`: a stand-in for the kube-apiserver binary that
 //! accepts the command line controller-runtime's envtest passes and serves the
 //! embedded API server. Unknown `--flag=value` arguments are ignored with a
-//! warning. `/healthz` stays non-200 while `--etcd-servers` does not answer
-//! `GET /health`.
+//! warning. With `--etcd-servers` every object lives in that etcd (v3, through
+//! its JSON gateway; see `klite_apiserver::store::etcd`): the server loads what
+//! etcd holds before it serves (so a restarted stand-in serves the same data),
+//! writes every change through, and uses etcd's revision as resourceVersion.
+//! `/healthz` stays non-200 while etcd does not answer `GET /health`; writes
+//! fail with 500 while etcd is gone.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -10,7 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use klite_apiserver::{start, CertAuthority, CertKeyPem, ClientCa, ServerOptions};
+use klite_apiserver::store::etcd::Etcd;
+use klite_apiserver::{start, CertAuthority, CertKeyPem, ClientCa, PersistentStore, ServerOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const KNOWN_FLAGS: &[(&str, &str)] = &[
@@ -209,6 +214,39 @@ async fn run(args: Args) -> Result<(), String> {
             .map_err(|e| format!("reading --client-ca-file {}: {e}", path.display()))?;
         options.client_ca = ClientCa::Pem(pem);
     }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| e.to_string())?;
+    if let Some(server) = args.etcd_servers.first() {
+        // Like kube-apiserver: nothing is served before the storage answers.
+        let etcd = Arc::new(Etcd::new(server).map_err(|e| e.to_string())?);
+        let mut waited = 0u32;
+        let loaded = loop {
+            let reader = etcd.clone();
+            match tokio::task::spawn_blocking(move || reader.load()).await {
+                Ok(Ok(loaded)) => break loaded,
+                Ok(Err(e)) if waited.is_multiple_of(25) => {
+                    eprintln!("W klite-kube-apiserver: waiting for etcd: {e}")
+                }
+                Ok(Err(_)) => {}
+                Err(e) => return Err(format!("loading from etcd: {e}")),
+            }
+            waited += 1;
+            tokio::select! {
+                _ = term.recv() => return Ok(()),
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+        };
+        eprintln!(
+            "I klite-kube-apiserver: loaded {} objects from etcd at revision {}",
+            loaded.objects.len(),
+            loaded.revision
+        );
+        options.storage = Some(PersistentStore {
+            backend: etcd,
+            loaded,
+        });
+    }
     let etcd_ok = Arc::new(AtomicBool::new(args.etcd_servers.is_empty()));
     if let Some(server) = args.etcd_servers.first().cloned() {
         let flag = etcd_ok.clone();
@@ -227,8 +265,6 @@ async fn run(args: Args) -> Result<(), String> {
         "I klite-kube-apiserver: Serving securely on {}",
         server.local_addr()
     );
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| e.to_string())?;
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}

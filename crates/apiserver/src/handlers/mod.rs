@@ -541,33 +541,110 @@ fn get(
     Ok(Reply::Json(200, object_body(def, &stored)))
 }
 
-/// Create the built-in namespaces and pre-loaded objects.
-pub(crate) fn bootstrap(shared: &Arc<Shared>, objects: &[Value]) -> crate::error::Result<()> {
-    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        let obj =
-            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-        write::create_internal(shared, obj).map_err(|e| crate::error::Error::PreloadedObject {
-            index: 0,
-            message: e.message,
-        })?;
-    }
-    for obj in crate::rbac::bootstrap::policy() {
-        write::create_internal(shared, obj).map_err(|e| crate::error::Error::PreloadedObject {
-            index: 0,
-            message: e.message,
-        })?;
-    }
-    crate::bootstrap::create(shared).map_err(|e| crate::error::Error::PreloadedObject {
-        index: 0,
-        message: e.message,
-    })?;
-    for (index, obj) in objects.iter().enumerate() {
-        write::create_internal(shared, obj.clone()).map_err(|e| {
-            crate::error::Error::PreloadedObject {
-                index,
-                message: e.message,
+/// The namespaces and RBAC bootstrap policy every server starts with.
+fn bootstrap_sources() -> Vec<Value> {
+    let mut objects: Vec<Value> = ["default", "kube-system", "kube-public", "kube-node-lease"]
+        .into_iter()
+        .map(|ns| serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
+        .collect();
+    objects.extend(crate::rbac::bootstrap::policy());
+    objects
+}
+
+/// Where a bootstrap object is stored.
+pub(crate) fn bootstrap_key(shared: &Shared, obj: &Value) -> Option<crate::store::ObjectKey> {
+    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let group = api_version.split_once('/').map(|(g, _)| g).unwrap_or("");
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    let def = shared.registry().by_group_kind(group, kind)?;
+    let namespace = if def.namespaced {
+        meta::meta_str(obj, "namespace")
+    } else {
+        ""
+    };
+    Some(crate::store::ObjectKey::new(
+        def.storage_id.clone(),
+        namespace,
+        meta::meta_str(obj, "name"),
+    ))
+}
+
+/// The bootstrap objects exactly as the create pipeline stores them (defaults,
+/// labels, finalizers, managedFields), captured from the first server of the
+/// process; later servers insert copies with their own uid and timestamps.
+static BOOTSTRAP_TEMPLATE: std::sync::OnceLock<Vec<(crate::store::ObjectKey, Value)>> =
+    std::sync::OnceLock::new();
+
+/// A template object made this server's: fresh uid, creation and managedFields times.
+fn instantiate(template: &Value, now: &str) -> Value {
+    let mut obj = template.clone();
+    let m = meta::meta_mut(&mut obj);
+    m.insert(
+        "uid".into(),
+        Value::String(uuid::Uuid::new_v4().to_string()),
+    );
+    m.insert("creationTimestamp".into(), Value::String(now.to_string()));
+    if let Some(Value::Array(entries)) = m.get_mut("managedFields") {
+        for entry in entries {
+            if let Some(e) = entry.as_object_mut() {
+                e.insert("time".into(), Value::String(now.to_string()));
             }
-        })?;
+        }
+    }
+    obj
+}
+
+fn preload_error(index: usize) -> impl Fn(ApiError) -> crate::error::Error {
+    move |e| crate::error::Error::PreloadedObject {
+        index,
+        message: e.message,
+    }
+}
+
+/// Create the built-in namespaces, the RBAC bootstrap policy, the system
+/// objects and the pre-loaded objects. Objects that exist already (a server
+/// continuing from persisted state) are kept.
+pub(crate) fn bootstrap(shared: &Arc<Shared>, objects: &[Value]) -> crate::error::Result<()> {
+    if let Some(template) = BOOTSTRAP_TEMPLATE.get() {
+        // Fast path: one bulk insert of prepared objects, no per-object pipeline.
+        let now = meta::now();
+        shared
+            .store
+            .insert_missing(
+                template
+                    .iter()
+                    .map(|(key, obj)| (key.clone(), instantiate(obj, &now))),
+            )
+            .map_err(preload_error(0))?;
+    } else {
+        let fresh = shared.store.snapshot().map.is_empty();
+        let mut keys = Vec::new();
+        for obj in bootstrap_sources() {
+            let key = bootstrap_key(shared, &obj);
+            if let Some(k) = &key {
+                if shared.store.get(k).is_some() {
+                    continue;
+                }
+            }
+            write::create_internal(shared, obj).map_err(preload_error(0))?;
+            keys.extend(key);
+        }
+        if fresh {
+            let captured = keys
+                .into_iter()
+                .filter_map(|key| {
+                    let stored = shared.store.get(&key)?;
+                    let mut value = stored.value.clone();
+                    meta::meta_mut(&mut value).remove("resourceVersion");
+                    Some((key, value))
+                })
+                .collect();
+            let _ = BOOTSTRAP_TEMPLATE.set(captured);
+        }
+    }
+    crate::bootstrap::create(shared).map_err(preload_error(0))?;
+    for (index, obj) in objects.iter().enumerate() {
+        write::create_internal(shared, obj.clone()).map_err(preload_error(index))?;
     }
     Ok(())
 }

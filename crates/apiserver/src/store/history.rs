@@ -98,10 +98,9 @@ impl History {
                 oldest_minus_one: self.base_rev,
             });
         }
-        let Some(first) = self.events.front() else {
-            return Ok(Vec::new());
-        };
-        let skip = (after + 1).saturating_sub(first.rev) as usize;
+        // Revisions are increasing but may have gaps (a persistent backend's
+        // revisions), so the start is found by search, not arithmetic.
+        let skip = self.events.partition_point(|e| e.rev <= after);
         Ok(self.events.iter().skip(skip).take(max).cloned().collect())
     }
 

@@ -9,7 +9,11 @@
 //! * A bounded ring of recent events ([`history`]) feeds watchers and lets a
 //!   LIST be served *at* an older revision (continue tokens, `Exact` lists) by
 //!   rewinding the current map.
+//! * An optional [`Persistence`] backend (the stand-in's etcd, [`etcd`]) gets
+//!   every change before it is published; its revision becomes the RV. The
+//!   in-memory mode (embedded EnvTest) has none and pays nothing for it.
 
+pub mod etcd;
 pub mod history;
 pub mod object;
 
@@ -47,6 +51,15 @@ pub enum Change {
     Keep,
 }
 
+/// Where committed changes are written through before they are published.
+/// Called under the store's writer lock, so in commit order.
+pub trait Persistence: Send + Sync {
+    /// Store an object's JSON (without resourceVersion); the backend's revision of the write.
+    fn put(&self, key: &ObjectKey, value: &[u8]) -> Result<u64, String>;
+    /// Remove an object; the backend's revision of the write.
+    fn delete(&self, key: &ObjectKey) -> Result<u64, String>;
+}
+
 /// The result of a write.
 #[derive(Clone)]
 pub struct Committed {
@@ -65,6 +78,7 @@ struct WriterState {
 
 /// The store.
 pub struct Store {
+    persistence: Option<Arc<dyn Persistence>>,
     writer: Mutex<WriterState>,
     published: RwLock<Snapshot>,
     history: RwLock<History>,
@@ -77,19 +91,115 @@ const SNAPSHOT_CACHE: usize = 64;
 impl Store {
     /// An empty store whose event history keeps `history_capacity` events.
     pub fn new(history_capacity: usize) -> Self {
-        let (rev_tx, _) = watch::channel(1);
+        Store::with_state(history_capacity, None, 1, OrdMap::new())
+    }
+
+    /// A store continuing from persisted state: objects as loaded (each with its
+    /// revision), the backend's current revision, and the backend that every
+    /// later change is written through.
+    pub fn persisted(
+        history_capacity: usize,
+        backend: Arc<dyn Persistence>,
+        revision: u64,
+        objects: Vec<(ObjectKey, Value, u64)>,
+    ) -> Self {
+        let map: ObjectMap = objects
+            .into_iter()
+            .map(|(key, value, rev)| (key.storage_key(), Arc::new(StoredObject::new(value, rev))))
+            .collect();
+        Store::with_state(history_capacity, Some(backend), revision.max(1), map)
+    }
+
+    fn with_state(
+        history_capacity: usize,
+        persistence: Option<Arc<dyn Persistence>>,
+        rev: u64,
+        map: ObjectMap,
+    ) -> Self {
+        let (rev_tx, _) = watch::channel(rev);
         Store {
+            persistence,
             writer: Mutex::new(WriterState {
-                rev: 1,
-                map: OrdMap::new(),
+                rev,
+                map: map.clone(),
             }),
-            published: RwLock::new(Snapshot {
-                rev: 1,
-                map: OrdMap::new(),
-            }),
-            history: RwLock::new(History::new(history_capacity, 1)),
+            published: RwLock::new(Snapshot { rev, map }),
+            history: RwLock::new(History::new(history_capacity, rev)),
             snapshot_cache: Mutex::new(BTreeMap::new()),
             rev_tx,
+        }
+    }
+
+    /// Insert objects that do not exist yet, each as one committed change (ADDED
+    /// event, own revision), publishing once at the end: the fast path for the
+    /// bootstrap objects every server starts with. Objects whose key exists are
+    /// skipped (a server restarted on persisted state keeps its own).
+    pub fn insert_missing(
+        &self,
+        objects: impl IntoIterator<Item = (ObjectKey, Value)>,
+    ) -> Result<usize, ApiError> {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut history = self.history.write().unwrap_or_else(|e| e.into_inner());
+        let mut inserted = 0;
+        for (key, mut value) in objects {
+            let storage_key = key.storage_key();
+            if writer.map.contains_key(&storage_key) {
+                continue;
+            }
+            let rev = self.next_revision(writer.rev, &key, Some(&value))?;
+            object::set_resource_version(&mut value, rev);
+            let stored = Arc::new(StoredObject::new(value, rev));
+            writer.map.insert(storage_key.clone(), stored.clone());
+            writer.rev = rev;
+            history.push(Arc::new(WatchEvent {
+                rev,
+                storage_id: key.storage_id.clone(),
+                storage_key,
+                namespace: key.namespace.clone(),
+                event_type: EventType::Added,
+                object: stored,
+                previous: None,
+            }));
+            inserted += 1;
+        }
+        drop(history);
+        let rev = writer.rev;
+        *self.published.write().unwrap_or_else(|e| e.into_inner()) = Snapshot {
+            rev,
+            map: writer.map.clone(),
+        };
+        self.rev_tx.send_replace(rev);
+        Ok(inserted)
+    }
+
+    /// The revision of the next change: our counter, or the backend's revision
+    /// after writing it through (`value` None = delete).
+    fn next_revision(
+        &self,
+        current: u64,
+        key: &ObjectKey,
+        value: Option<&Value>,
+    ) -> Result<u64, ApiError> {
+        let Some(backend) = &self.persistence else {
+            return Ok(current + 1);
+        };
+        let written = match value {
+            Some(v) => {
+                let mut stored = v.clone();
+                if let Some(meta) = stored.get_mut("metadata").and_then(Value::as_object_mut) {
+                    meta.remove("resourceVersion");
+                }
+                let (bytes, _) = crate::json::encode_object(&stored);
+                backend.put(key, &bytes)
+            }
+            None => backend.delete(key),
+        };
+        match written {
+            Ok(rev) if rev > current => Ok(rev),
+            Ok(rev) => Err(ApiError::internal(&format!(
+                "storage revision went backwards: {rev} after {current}"
+            ))),
+            Err(e) => Err(ApiError::internal(&e)),
         }
     }
 
@@ -172,7 +282,7 @@ impl Store {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let previous = writer.map.get(&storage_key).cloned();
         let change = decide(previous.as_ref())?;
-        let rev = writer.rev + 1;
+        let mut rev = writer.rev + 1;
         let (object, event_type) = match change {
             Change::Keep => {
                 return Ok(Committed {
@@ -182,6 +292,9 @@ impl Store {
                 })
             }
             Change::Put(mut value) => {
+                if self.persistence.is_some() {
+                    rev = self.next_revision(writer.rev, key, Some(&value))?;
+                }
                 object::set_resource_version(&mut value, rev);
                 let stored = Arc::new(StoredObject::new(value, rev));
                 writer.map.insert(storage_key.clone(), stored.clone());
@@ -200,6 +313,9 @@ impl Store {
                         written: false,
                     });
                 };
+                if self.persistence.is_some() {
+                    rev = self.next_revision(writer.rev, key, None)?;
+                }
                 let mut value = prev.value.clone();
                 object::set_resource_version(&mut value, rev);
                 writer.map.remove(&storage_key);
