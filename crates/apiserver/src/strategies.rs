@@ -256,7 +256,8 @@ fn template_labels(obj: &Value, template_path: &str) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
-/// `ValidatePodSpec` essentials: containers present, each with a name and an image.
+/// `ValidatePodSpec` essentials: containers present, each with a unique DNS-label
+/// name, an image and valid container ports.
 fn pod_spec_issues(spec: Option<&Value>, path: &str, issues: &mut Vec<FieldIssue>) {
     let containers = spec
         .and_then(|s| s.get("containers"))
@@ -268,18 +269,32 @@ fn pod_spec_issues(spec: Option<&Value>, path: &str, issues: &mut Vec<FieldIssue
         }
         Some(_) => {}
     }
+    let mut names: Vec<String> = Vec::new();
     for key in ["initContainers", "containers"] {
         let Some(list) = spec.and_then(|s| s.get(key)).and_then(Value::as_array) else {
             continue;
         };
         for (i, c) in list.iter().enumerate() {
             let field = format!("{path}.{key}[{i}]");
-            if c.get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .is_empty()
-            {
+            let name = c.get("name").and_then(Value::as_str).unwrap_or("");
+            if name.is_empty() {
                 issues.push(FieldIssue::required(&format!("{field}.name"), ""));
+            } else {
+                for msg in klite_schema::validation::is_dns1123_label(name) {
+                    issues.push(FieldIssue::invalid(
+                        &format!("{field}.name"),
+                        &json!(name),
+                        &msg,
+                    ));
+                }
+                if names.iter().any(|n| n == name) {
+                    issues.push(FieldIssue::new(
+                        "FieldValueDuplicate",
+                        &format!("{field}.name"),
+                        format!("Duplicate value: {name:?}"),
+                    ));
+                }
+                names.push(name.to_string());
             }
             if c.get("image")
                 .and_then(Value::as_str)
@@ -288,6 +303,86 @@ fn pod_spec_issues(spec: Option<&Value>, path: &str, issues: &mut Vec<FieldIssue
             {
                 issues.push(FieldIssue::required(&format!("{field}.image"), ""));
             }
+            if let Some(ports) = c.get("ports").and_then(Value::as_array) {
+                for (j, p) in ports.iter().enumerate() {
+                    let port_field = format!("{field}.ports[{j}].containerPort");
+                    match p.get("containerPort").and_then(Value::as_i64).unwrap_or(0) {
+                        0 => issues.push(FieldIssue::required(&port_field, "")),
+                        n if !(1..=65535).contains(&n) => issues.push(FieldIssue::invalid(
+                            &port_field,
+                            &json!(n),
+                            "must be between 1 and 65535, inclusive",
+                        )),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `ValidateService` essentials: ports, their names and numbers, the type.
+fn service_issues(svc: &Value, issues: &mut Vec<FieldIssue>) {
+    let ty = svc
+        .pointer("/spec/type")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let headless = svc.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None");
+    let ports = svc
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if ports.is_empty() && !headless && ty != "ExternalName" {
+        issues.push(FieldIssue::required("spec.ports", ""));
+    }
+    const TYPES: &[&str] = &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
+    if !TYPES.contains(&ty) {
+        issues.push(FieldIssue::not_supported("spec.type", &json!(ty), TYPES));
+    }
+    let external_name = svc.pointer("/spec/externalName").and_then(Value::as_str);
+    if ty == "ExternalName" && external_name.unwrap_or("").is_empty() {
+        issues.push(FieldIssue::required("spec.externalName", ""));
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for (i, p) in ports.iter().enumerate() {
+        let field = format!("spec.ports[{i}]");
+        let name = p.get("name").and_then(Value::as_str).unwrap_or("");
+        if ports.len() > 1 && name.is_empty() {
+            issues.push(FieldIssue::required(&format!("{field}.name"), ""));
+        } else if !name.is_empty() {
+            for msg in klite_schema::validation::is_dns1123_label(name) {
+                issues.push(FieldIssue::invalid(
+                    &format!("{field}.name"),
+                    &json!(name),
+                    &msg,
+                ));
+            }
+            if names.contains(&name) {
+                issues.push(FieldIssue::new(
+                    "FieldValueDuplicate",
+                    &format!("{field}.name"),
+                    format!("Duplicate value: {name:?}"),
+                ));
+            }
+            names.push(name);
+        }
+        let port = p.get("port").and_then(Value::as_i64).unwrap_or(0);
+        if !(1..=65535).contains(&port) {
+            issues.push(FieldIssue::invalid(
+                &format!("{field}.port"),
+                &json!(port),
+                "must be between 1 and 65535, inclusive",
+            ));
+        }
+        const PROTOCOLS: &[&str] = &["SCTP", "TCP", "UDP"];
+        let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("");
+        if !PROTOCOLS.contains(&protocol) {
+            issues.push(FieldIssue::not_supported(
+                &format!("{field}.protocol"),
+                &json!(protocol),
+                PROTOCOLS,
+            ));
         }
     }
 }
@@ -341,6 +436,7 @@ pub fn validate_create(def: &ResourceDef, obj: &Value) -> Vec<FieldIssue> {
     }
     match (def.group.as_str(), def.kind.as_str()) {
         ("", "Pod") => pod_spec_issues(obj.get("spec"), "spec", &mut issues),
+        ("", "Service") => service_issues(obj, &mut issues),
         ("apps", "Deployment")
         | ("apps", "ReplicaSet")
         | ("apps", "StatefulSet")
@@ -542,7 +638,10 @@ pub fn validate_update(def: &ResourceDef, old: &Value, new: &Value, sub: &str) -
         }
         ("batch", "CronJob") => issues.extend(validate_create(def, new)),
         ("", "Pod") => pod_update(old, new, &mut issues),
-        ("", "Service") => issues.extend(crate::services::validate_update(new, old)),
+        ("", "Service") => {
+            issues.extend(crate::services::validate_update(new, old));
+            service_issues(new, &mut issues);
+        }
         ("rbac.authorization.k8s.io", "RoleBinding")
         | ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
             let role_ref = |v: &Value| v.get("roleRef").cloned().unwrap_or(json!({}));

@@ -402,3 +402,49 @@ async fn system_priority_classes_exist_at_start() {
         (&json!("first"), &json!(1000))
     );
 }
+
+#[tokio::test]
+async fn invalid_services_get_upstreams_field_errors() {
+    let h = harness().await;
+    let cases = [
+        (svc("noports", json!({"selector": {"app": "x"}})), "Service \"noports\" is invalid: spec.ports: Required value"),
+        (
+            svc("unnamed", json!({"ports": [{"port": 80}, {"port": 443}]})),
+            "Service \"unnamed\" is invalid: [spec.ports[0].name: Required value, spec.ports[1].name: Required value]",
+        ),
+        (
+            svc("dup", json!({"ports": [{"name": "web", "port": 80}, {"name": "web", "port": 443}]})),
+            "Service \"dup\" is invalid: spec.ports[1].name: Duplicate value: \"web\"",
+        ),
+        (
+            svc("badtype", json!({"type": "Magic", "ports": [{"port": 80}]})),
+            "Service \"badtype\" is invalid: spec.type: Unsupported value: \"Magic\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"",
+        ),
+        (
+            svc("noname", json!({"type": "ExternalName"})),
+            "Service \"noname\" is invalid: spec.externalName: Required value",
+        ),
+    ];
+    for (body, message) in cases {
+        let r = h.req("POST", SVCS, Some(&body)).await;
+        assert_eq!(
+            (r.code, r.body["message"].as_str().unwrap_or("")),
+            (422, message)
+        );
+    }
+    // Nothing was allocated for the rejected services: all 253 other addresses are still free.
+    let mut free = 0;
+    for i in 0..253 {
+        let r = h.req("POST", SVCS, Some(&web(&format!("f{i}")))).await;
+        if r.code == 201 {
+            free += 1;
+        }
+    }
+    assert_eq!(free, 253, "10.0.0.2–10.0.0.254 were all free");
+    let r = h.req("POST", SVCS, Some(&web("full"))).await;
+    assert_eq!(r.code, 500);
+    assert_eq!(
+        r.body["message"],
+        "Internal error occurred: failed to allocate a serviceIP: range is full"
+    );
+}
