@@ -73,16 +73,26 @@ function assetDir(): string {
   const etcd = process.env.KLITE_TEST_ETCD ?? '/usr/bin/etcd'
   if (!existsSync(etcd)) throw new Error(`${etcd} is missing: apt-get install -y etcd-server`)
   symlinkSync(etcd, join(dir, 'etcd'))
-  symlinkSync(join(repoRoot, 'target', 'debug', 'klite-kube-apiserver'), join(dir, 'kube-apiserver'))
+  symlinkSync(kubeApiserver, join(dir, 'kube-apiserver'))
   return dir
 }
 
+/** The stand-in kube-apiserver: KLITE_TEST_KUBE_APISERVER (`npm test` built it already), else built here. */
+let kubeApiserver = process.env.KLITE_TEST_KUBE_APISERVER ?? ''
+
 beforeAll(async () => {
-  // The stand-in kube-apiserver (a no-op when already built). Asynchronously: a blocked
-  // event loop would starve vitest's worker RPC during a cold build.
-  await promisify(execFile)('cargo', ['build', '--quiet', '-p', 'klite-apiserver', '--bin', 'klite-kube-apiserver'], {
-    cwd: repoRoot,
-  })
+  if (kubeApiserver) return
+  // Asynchronously: a blocked event loop would starve vitest's worker RPC during a cold build.
+  const { stdout } = await promisify(execFile)(
+    'cargo',
+    ['build', '--quiet', '--message-format=json', '-p', 'klite-apiserver', '--bin', 'klite-kube-apiserver'],
+    { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 },
+  )
+  for (const line of stdout.split('\n')) {
+    const message = line.startsWith('{') ? JSON.parse(line) : undefined
+    if (message?.reason === 'compiler-artifact' && message.target.name === 'klite-kube-apiserver') kubeApiserver = message.executable
+  }
+  if (!kubeApiserver) throw new Error('cargo build named no klite-kube-apiserver executable')
 }, 600_000)
 
 describe('EnvTest in embedded mode', () => {

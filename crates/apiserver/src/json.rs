@@ -163,3 +163,127 @@ mod tests {
         );
     }
 }
+
+/// Parse a JSON document into a [`Value`], also reporting keys that occur more
+/// than once in one object (the last occurrence wins, as in Go), by path:
+/// `metadata.name`, `spec.containers[0].image` — the fields Kubernetes' strict
+/// decoding reports as `duplicate field "<path>"`.
+pub fn parse_with_duplicates(body: &[u8]) -> Result<(Value, Vec<String>), serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut duplicates = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = Tracking {
+        path: String::new(),
+        duplicates: &mut duplicates,
+    }
+    .deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok((value, duplicates))
+}
+
+struct Tracking<'a> {
+    path: String,
+    duplicates: &'a mut Vec<String>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Tracking<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Tracking<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            let seed = Tracking {
+                path: format!("{}[{}]", self.path, items.len()),
+                duplicates: &mut *self.duplicates,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(item) => items.push(item),
+                None => return Ok(Value::Array(items)),
+            }
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            let value = map.next_value_seed(Tracking {
+                path: path.clone(),
+                duplicates: &mut *self.duplicates,
+            })?;
+            if out.insert(key, value).is_some() && !self.duplicates.contains(&path) {
+                self.duplicates.push(path);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod duplicate_tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_are_reported_by_path_and_the_last_wins() {
+        let (value, duplicates) = parse_with_duplicates(
+            br#"{"metadata":{"name":"a","name":"b"},"spec":{"c":[{"x":1,"x":2}]},"k":1,"k":2}"#,
+        )
+        .unwrap();
+        assert_eq!(value["metadata"]["name"], "b");
+        assert_eq!(value["spec"]["c"][0]["x"], 2);
+        assert_eq!(duplicates, vec!["metadata.name", "spec.c[0].x", "k"]);
+        assert_eq!(
+            parse_with_duplicates(br#"{"a":1.5,"b":null,"c":[true]}"#).unwrap(),
+            (serde_json::json!({"a":1.5,"b":null,"c":[true]}), vec![])
+        );
+        assert!(parse_with_duplicates(b"{} x").is_err());
+    }
+}

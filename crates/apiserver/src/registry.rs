@@ -183,7 +183,12 @@ impl ResourceDef {
             known_fields: Some(kinds::known_top_level(k)),
             storage_id: Arc::from(format!("{}/{}", k.group, k.resource)),
             storage_version: k.version.into(),
-            storage_version_hash: storage_version_hash(k.group, k.version, k.kind),
+            // Create-only review resources have no storage, so no storageVersionHash (upstream omits it).
+            storage_version_hash: if k.verbs == ["create"] {
+                String::new()
+            } else {
+                storage_version_hash(k.group, k.version, k.kind)
+            },
             custom: None,
             merge_type: OnceLock::new(),
         }
@@ -314,14 +319,19 @@ impl Registry {
 
     /// The resources of one group/version, sorted by name (empty when not served).
     pub fn resources_of(&self, group: &str, version: &str) -> &[Arc<ResourceDef>] {
-        self.by_group_version.get(&(group.to_string(), version.to_string())).map(Vec::as_slice).unwrap_or(&[])
+        self.by_group_version
+            .get(&(group.to_string(), version.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// The registry of built-in kinds only, built once per process and shared
     /// (a fresh server starts without building or rendering discovery again).
     pub fn builtin() -> Arc<Registry> {
         static BUILTIN: OnceLock<Arc<Registry>> = OnceLock::new();
-        BUILTIN.get_or_init(|| Arc::new(Registry::build(&[]))).clone()
+        BUILTIN
+            .get_or_init(|| Arc::new(Registry::build(&[])))
+            .clone()
     }
 
     /// Look up a served resource.
@@ -445,7 +455,9 @@ fn api_resource(def: &ResourceDef) -> Value {
     if !def.categories.is_empty() {
         v["categories"] = json!(def.categories);
     }
-    v["storageVersionHash"] = json!(def.storage_version_hash);
+    if !def.storage_version_hash.is_empty() {
+        v["storageVersionHash"] = json!(def.storage_version_hash);
+    }
     v
 }
 

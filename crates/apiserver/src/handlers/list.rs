@@ -189,6 +189,12 @@ pub async fn list(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Rep
         start_key = Some(resume_key(def, ns, &start));
         if rv < 0 {
             store.snapshot()
+        } else if rv as u64 > store.revision() {
+            // Continuations are read from etcd at the token's revision; a revision etcd has
+            // not reached is its ErrFutureRev, which the apiserver passes on as a plain 500.
+            return Err(ApiError::plain_500(
+                "etcdserver: mvcc: required revision is a future revision",
+            ));
         } else {
             match store.snapshot_at(rv as u64) {
                 Some(s) => s,

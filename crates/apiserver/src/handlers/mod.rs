@@ -60,6 +60,8 @@ pub struct Ctx {
     pub pretty: bool,
     /// `Warning` headers to send.
     pub warnings: Vec<String>,
+    /// Keys repeated in the JSON body (strict decoding's `duplicate field`).
+    pub duplicate_fields: Vec<String>,
 }
 
 /// A successful reply.
@@ -298,6 +300,7 @@ pub(crate) async fn handle(
         format,
         pretty,
         warnings: Vec::new(),
+        duplicate_fields: Vec::new(),
     };
     let result = if ctx.info.is_resource {
         resource_request(&mut ctx).await

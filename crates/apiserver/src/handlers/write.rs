@@ -132,11 +132,15 @@ fn content_type(ctx: &Ctx) -> String {
 }
 
 /// Decode a POST/PUT body (JSON or YAML) into an object.
-pub fn decode_body(ctx: &Ctx, def: &ResourceDef) -> Result<Value, ApiError> {
+pub fn decode_body(ctx: &mut Ctx, def: &ResourceDef) -> Result<Value, ApiError> {
     let ct = content_type(ctx);
     let value: Value = match ct.as_str() {
-        "application/json" | "" | "*/*" => serde_json::from_slice(&ctx.body)
-            .map_err(|e| decode_error(def, &ctx.body, &e.to_string()))?,
+        "application/json" | "" | "*/*" => {
+            let (value, duplicates) = crate::json::parse_with_duplicates(&ctx.body)
+                .map_err(|e| decode_error(def, &ctx.body, &e.to_string()))?;
+            ctx.duplicate_fields = duplicates;
+            value
+        }
         "application/yaml" | "application/x-yaml" | "text/yaml" => {
             serde_yaml_ng::from_slice(&ctx.body)
                 .map_err(|e| decode_error(def, &ctx.body, &e.to_string()))?
@@ -267,29 +271,28 @@ pub fn report_unknown(
     unknown: &[String],
     opts: &WriteOptions,
 ) -> Result<(), ApiError> {
-    if unknown.is_empty() {
+    let duplicates = std::mem::take(&mut ctx.duplicate_fields);
+    if unknown.is_empty() && duplicates.is_empty() {
         return Ok(());
     }
+    let list: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field {f:?}"))
+        .chain(duplicates.iter().map(|f| format!("duplicate field {f:?}")))
+        .collect();
     match opts.field_validation {
         FieldValidation::Ignore => Ok(()),
         FieldValidation::Warn => {
-            ctx.warnings
-                .extend(unknown.iter().map(|f| format!("unknown field {f:?}")));
+            ctx.warnings.extend(list);
             Ok(())
         }
-        FieldValidation::Strict => {
-            let list: Vec<String> = unknown
-                .iter()
-                .map(|f| format!("unknown field {f:?}"))
-                .collect();
-            Err(ApiError::bad_request(format!(
-                "{} in version \"{}\" cannot be handled as a {}: strict decoding error: {}",
-                def.kind,
-                def.version,
-                def.kind,
-                list.join(", ")
-            )))
-        }
+        FieldValidation::Strict => Err(ApiError::bad_request(format!(
+            "{} in version \"{}\" cannot be handled as a {}: strict decoding error: {}",
+            def.kind,
+            def.version,
+            def.kind,
+            list.join(", ")
+        ))),
     }
 }
 

@@ -122,8 +122,8 @@ fn generate() -> BuiltinSchemas {
     );
     let _ = generator.subschema_for::<k8s_openapi::apimachinery::pkg::apis::meta::v1::Status>();
     // Protobuf DELETE bodies (crate::protobuf) name their fields from this schema.
-    let _ = generator
-        .subschema_for::<k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions>();
+    let _ =
+        generator.subschema_for::<k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions>();
     let mut components: BTreeMap<String, Value> = generator
         .take_definitions(true)
         .into_iter()

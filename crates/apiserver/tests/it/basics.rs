@@ -1,8 +1,6 @@
 //! Transport, auth, discovery and CRUD over real HTTPS.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -510,4 +508,49 @@ async fn kubeconfig_embeds_server_ca_and_client_credentials() {
         .unwrap();
     assert_eq!(String::from_utf8(ca).unwrap(), h.server.ca_pem());
     assert!(kc.contains("client-certificate-data:") && kc.contains("client-key-data:"));
+}
+
+#[tokio::test]
+async fn duplicate_json_fields_fail_strict_decoding_and_warn_otherwise() {
+    let h = harness().await;
+    let body = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"bogus":1,"data":{"k":"first","k":"second"}}"#;
+    let strict = h
+        .req_ct(
+            "POST",
+            "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+            Some(body.into()),
+            "application/json",
+        )
+        .await;
+    assert_eq!(strict.code, 400, "{}", strict.text);
+    assert_eq!(
+        strict.body["message"],
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\", duplicate field \"data.k\""
+    );
+    let warned = h
+        .req_ct(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some(body.into()),
+            "application/json",
+        )
+        .await;
+    assert_eq!(warned.code, 201, "{}", warned.text);
+    let warnings: Vec<&str> = warned
+        .headers
+        .get_all("warning")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "299 - \"unknown field \\\"bogus\\\"\"",
+            "299 - \"duplicate field \\\"data.k\\\"\""
+        ]
+    );
+    assert_eq!(
+        warned.body["data"]["k"], "second",
+        "the last occurrence wins"
+    );
 }

@@ -1,8 +1,6 @@
 //! `/openapi/v3` and `/openapi/v2` as kubectl 1.32 uses them (facts-protocol §2).
 
-mod common;
-
-use common::{client, harness, send, Harness};
+use crate::common::{client, harness, send, Harness};
 use serde_json::{json, Value};
 
 async fn get_raw(h: &Harness, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {

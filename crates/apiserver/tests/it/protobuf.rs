@@ -3,9 +3,7 @@
 //! kubectl's imperative commands) send them, must be stored exactly like the
 //! same object sent as JSON.
 
-mod common;
-
-use common::{harness, Harness, Resp};
+use crate::common::{harness, Harness, Resp};
 use k8s_pb::api::apps::v1 as apps;
 use k8s_pb::api::coordination::v1 as coordination;
 use k8s_pb::api::core::v1 as core;

@@ -1,9 +1,7 @@
 //! Review APIs: SelfSubjectAccessReview, SubjectAccessReview,
 //! LocalSubjectAccessReview, SelfSubjectRulesReview, SelfSubjectReview (facts-errors §5.5).
 
-mod common;
-
-use common::{client, harness, send, Harness};
+use crate::common::{client, harness, send, Harness};
 use serde_json::{json, Value};
 
 const AUTHZ: &str = "/apis/authorization.k8s.io/v1";
@@ -13,7 +11,7 @@ async fn post_as(
     user: Option<(&str, &[&str])>,
     path: &str,
     body: Value,
-) -> common::Resp {
+) -> crate::common::Resp {
     match user {
         None => h.req("POST", path, Some(&body)).await,
         Some((name, groups)) => {
@@ -289,4 +287,30 @@ async fn rules_review_and_self_subject_review_describe_the_caller() {
         ]
     );
     assert_eq!(r.body["resources"][1]["verbs"], json!(["create"]));
+}
+
+#[tokio::test]
+async fn review_resources_have_no_storage_version_hash_in_discovery() {
+    let h = harness().await;
+    for gv in [
+        "/apis/authorization.k8s.io/v1",
+        "/apis/authentication.k8s.io/v1",
+    ] {
+        let r = h.req("GET", gv, None).await;
+        assert_eq!(r.code, 200);
+        let resources = r.body["resources"].as_array().unwrap();
+        assert!(!resources.is_empty());
+        for resource in resources {
+            assert_eq!(resource["verbs"], serde_json::json!(["create"]));
+            assert!(
+                resource.get("storageVersionHash").is_none(),
+                "storage-less {resource}"
+            );
+        }
+    }
+    // Stored kinds keep theirs.
+    let r = h
+        .req("GET", "/apis/rbac.authorization.k8s.io/v1", None)
+        .await;
+    assert!(r.body["resources"][0]["storageVersionHash"].is_string());
 }

@@ -1,8 +1,6 @@
 //! Aggregated discovery (apidiscovery.k8s.io/v2, facts-protocol §1.6).
 
-mod common;
-
-use common::{harness, Harness};
+use crate::common::{harness, Harness};
 use serde_json::{json, Value};
 
 const KUBECTL_ACCEPT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";

@@ -1,10 +1,8 @@
 //! embedded and auto modes.
 
-mod support;
-
+use crate::support::*;
 use klite_envtest::{EnvTest, EnvTestOptions, Mode, RunningMode, User};
 use serde_json::json;
-use support::*;
 
 fn embedded_options(scratch: &std::path::Path) -> EnvTestOptions {
     EnvTestOptions {

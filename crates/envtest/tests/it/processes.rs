@@ -1,14 +1,12 @@
 //! Crash safety and parallel processes, through the `klite-envtest` CLI.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 /// Starts `klite-envtest --mode binaries` and returns it with its JSON status line.
 fn spawn_cli(scratch: &Path, assets: &Path) -> (Child, Value) {

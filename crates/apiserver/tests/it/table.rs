@@ -1,8 +1,6 @@
 //! Table output for `kubectl get` (facts-protocol §5, facts-crd §9.2).
 
-mod common;
-
-use common::{harness, Harness};
+use crate::common::{harness, Harness};
 use serde_json::{json, Value};
 
 const KUBECTL_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";

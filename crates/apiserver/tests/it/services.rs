@@ -3,12 +3,10 @@
 //! honoured, upstream errors), the allocated values kept on update, and the
 //! `default/kubernetes` Service kube-apiserver creates for itself.
 
-mod common;
-
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
-use common::*;
+use crate::common::*;
 use klite_apiserver::ServerOptions;
 use serde_json::{json, Value};
 

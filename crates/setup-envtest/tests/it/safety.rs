@@ -1,11 +1,9 @@
 //! Downloads that go wrong, hostile archives, concurrency, proxies, progress, and the
 //! library entry point `ensure`.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use klite_setup_envtest::{ensure, env_from_pairs, EnsureOptions, Error, Platform};
 
 fn host() -> Platform {

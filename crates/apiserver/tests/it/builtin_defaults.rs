@@ -3,9 +3,7 @@
 //! `pkg/apis/*/v1/defaults.go`, the registry strategies and the default
 //! admission plugins), on create, update, patch and server-side apply.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const DEPLOYS: &str = "/apis/apps/v1/namespaces/default/deployments";

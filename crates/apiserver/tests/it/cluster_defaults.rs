@@ -2,9 +2,7 @@
 //! webhook configurations, RBAC bindings, NetworkPolicy, HPA v2, PVC/PV and
 //! StorageClass, Ingress/IngressClass, PDB, Secret, Node, EndpointSlice.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const ADMISSION: &str = "/apis/admissionregistration.k8s.io/v1";

@@ -1,14 +1,12 @@
 //! Binaries from the setup-envtest store, populated by klite-setup-envtest from a local
 //! index (served here over HTTP), and `autoSetup` downloading into an empty store.
 
-mod support;
-
 use std::io::Write;
 use std::path::Path;
 
+use crate::support::*;
 use klite_envtest::{EnvTest, EnvTestOptions, Mode, RunningMode};
 use sha2::Digest;
-use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// An envtest archive as upstream packs it (`controller-tools/envtest/<binary>`), whose

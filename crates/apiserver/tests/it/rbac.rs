@@ -1,8 +1,6 @@
 //! RBAC authorization against stored roles and bindings (facts-errors §1.5, §5).
 
-mod common;
-
-use common::{client, harness, send, Harness};
+use crate::common::{client, harness, send, Harness};
 use klite_apiserver::{ServerOptions, TokenUser};
 use serde_json::{json, Value};
 
@@ -13,7 +11,7 @@ async fn as_user(
     method: &str,
     path: &str,
     body: Option<&Value>,
-) -> common::Resp {
+) -> crate::common::Resp {
     let creds = h
         .server
         .issue_client_cert(user, groups)
@@ -200,7 +198,7 @@ async fn roles_and_bindings_grant_exactly_their_rules() {
         &[],
         "POST",
         "/api/v1/namespaces/default/configmaps",
-        Some(&common::cm("x", json!({}))),
+        Some(&crate::common::cm("x", json!({}))),
     )
     .await;
     assert_eq!(r.code, 403);
@@ -375,7 +373,7 @@ async fn service_account_subjects_match_service_account_users() {
         }],
         ..Default::default()
     };
-    let h = common::harness_with(options).await;
+    let h = crate::common::harness_with(options).await;
     admin_create(
         &h,
         &format!("{RBAC}/namespaces/default/roles"),

@@ -4,12 +4,10 @@
 //! `KLITE_SCALE_N` sets the number of ConfigMaps of the pagination test
 //! (default 5000; the 50,000 figure in the report was taken with it set).
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const CMS: &str = "/api/v1/namespaces/default/configmaps";

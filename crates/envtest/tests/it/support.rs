@@ -21,7 +21,8 @@ pub fn etcd() -> PathBuf {
     path
 }
 
-/// The stand-in kube-apiserver of klite-apiserver, built on first use.
+/// The stand-in kube-apiserver of klite-apiserver: `KLITE_TEST_KUBE_APISERVER` (`npm test`
+/// built it already), else built on first use.
 pub fn kube_apiserver() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
@@ -30,23 +31,34 @@ pub fn kube_apiserver() -> PathBuf {
         }
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
+        let output = std::process::Command::new(cargo)
             .args([
                 "build",
                 "--quiet",
+                "--message-format=json",
                 "-p",
                 "klite-apiserver",
                 "--bin",
                 "klite-kube-apiserver",
             ])
             .current_dir(&workspace)
-            .status()
+            .stderr(std::process::Stdio::inherit())
+            .output()
             .expect("running cargo build for the stand-in kube-apiserver");
-        assert!(status.success(), "building klite-kube-apiserver failed");
-        let target = std::env::var("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| workspace.join("target"));
-        let path = target.join("debug").join("klite-kube-apiserver");
+        assert!(
+            output.status.success(),
+            "building klite-kube-apiserver failed"
+        );
+        // Where cargo put it (CARGO_TARGET_DIR and CARGO_BUILD_TARGET move it): its own answer.
+        let path = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|message| {
+                message["reason"] == "compiler-artifact"
+                    && message["target"]["name"] == "klite-kube-apiserver"
+            })
+            .and_then(|message| message["executable"].as_str().map(PathBuf::from))
+            .expect("cargo build named no klite-kube-apiserver executable");
         assert!(path.is_file(), "{} missing after build", path.display());
         path
     })

@@ -1,8 +1,6 @@
 //! PATCH (JSON, merge, strategic) and server-side apply over HTTPS.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const CMS: &str = "/api/v1/namespaces/default/configmaps";

@@ -1,9 +1,7 @@
 //! CustomResourceDefinitions: discovery, conditions, validation/pruning/defaulting,
 //! status/scale subresources, deletion cleanup.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn crd() -> Value {

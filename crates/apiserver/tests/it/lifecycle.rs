@@ -1,8 +1,6 @@
 //! Deletion, finalizers, namespaces, status subresource, generation, dry-run.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 fn deploy(name: &str) -> serde_json::Value {

@@ -1,9 +1,7 @@
 //! The CLI end to end against a local index: commands, flags, selectors, print modes,
 //! exit codes and messages, store layout. Expected texts are upstream setup-envtest's.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use klite_setup_envtest::Platform;
 
 fn host() -> Platform {

@@ -1,12 +1,10 @@
 //! binaries mode against Debian's real etcd and klite's stand-in kube-apiserver.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use klite_envtest::{EnvTest, RunningMode, User};
 use serde_json::json;
-use support::*;
 
 #[tokio::test]
 async fn starts_serves_crds_and_users_then_stops_without_leftovers() {

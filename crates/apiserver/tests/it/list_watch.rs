@@ -1,8 +1,6 @@
 //! LIST pagination/selectors/resourceVersion and WATCH semantics.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]
@@ -83,7 +81,10 @@ async fn list_selectors_and_field_selector_errors() {
         (r.code, r.body["items"].as_array().unwrap().len()),
         (200, 0)
     );
-    assert!(r.text.contains("\"items\":[]"), "empty lists render items: []");
+    assert!(
+        r.text.contains("\"items\":[]"),
+        "empty lists render items: []"
+    );
     let r = h
         .req(
             "GET",
@@ -356,4 +357,27 @@ async fn single_object_watch_by_field_selector() {
     )
     .await;
     assert_eq!(w.next_pair().await, ("ADDED".into(), "target".into()));
+}
+
+#[tokio::test]
+async fn continue_token_from_a_future_revision_is_etcds_future_revision_error() {
+    use base64::Engine;
+    let h = harness().await;
+    let future = h.server.revision() + 1000;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+        "{{\"v\":\"meta.k8s.io/v1\",\"rv\":{future},\"start\":\"a\\u0000\"}}"
+    ));
+    let r = h
+        .req(
+            "GET",
+            &format!("/api/v1/namespaces/default/configmaps?limit=1&continue={token}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.code, 500, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": "etcdserver: mvcc: required revision is a future revision", "code": 500})
+    );
 }

@@ -1,0 +1,4 @@
+//! klite-merge integration tests, in one test binary.
+
+mod server_side_apply;
+mod strategic_patch;
