@@ -539,7 +539,9 @@ export interface EnvTestOptions {
   stopTimeout?: number | string
   /**
    * kube-apiserver flags (`{ v: '4' }` → `--v=4`); they replace the defaults of the same
-   * name; an empty array removes a default flag.
+   * name; an empty array removes a default flag. The embedded server applies
+   * `service-cluster-ip-range`, `service-node-port-range` and `default-watch-cache-size`
+   * (events a watch can resume from before `ExpiredError`) and names the others on stderr.
    */
   apiServerFlags?: Record<string, string | string[]>
   /** etcd flags, as `apiServerFlags`. */

@@ -2,7 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { ConnectionError, DynamicClient, NotFoundError, type WatchEvent, Watch } from 'klite'
+import { ConnectionError, DynamicClient, EnvTest, ExpiredError, GoneError, NotFoundError, type WatchEvent, Watch } from 'klite'
 
 import { createNamespace, eventually, startChildCluster, startCluster, tcpConnections, type TestCluster } from './helpers/cluster'
 
@@ -214,6 +214,37 @@ describe('closing', () => {
 })
 
 describe('failures', () => {
+  it('throws ExpiredError (a GoneError) for a resourceVersion older than the watch history, and a re-list recovers', async () => {
+    // A 10-event history window, set as on kube-apiserver's command line.
+    const env = new EnvTest({ mode: 'embedded', apiServerFlags: { 'default-watch-cache-size': '10' } })
+    const small = new DynamicClient({ kubeconfig: await env.start() })
+    try {
+      const namespace = await createNamespace(small)
+      const cms = small.resource('v1', 'ConfigMap')
+      const stale = (await cms.create(configMap('old'), { namespace })).metadata!.resourceVersion!
+      for (let i = 0; i < 20; i++) await cms.patch('old', 'merge', { data: { i: String(i) } }, { namespace })
+      const watch = cms.watch({ namespace, resourceVersion: stale })
+      const error = await take(watch, 1).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      )
+      expect(error).toBeInstanceOf(ExpiredError)
+      expect(error).toBeInstanceOf(GoneError)
+      expect((error as ExpiredError).code).toBe(410)
+      expect((error as ExpiredError).message).toMatch(/too old resource version/)
+      await expect(watch.next()).resolves.toEqual({ done: true, value: undefined })
+      // What an informer does next: list, then watch from the list's resourceVersion.
+      const list = await cms.list({ namespace })
+      const again = cms.watch({ namespace, resourceVersion: list.metadata.resourceVersion })
+      await cms.patch('old', 'merge', { data: { i: 'after' } }, { namespace })
+      const [event] = await take(again, 1)
+      expect(event.type).toBe('MODIFIED')
+      expect(event.object.data).toMatchObject({ i: 'after' })
+    } finally {
+      await env.stop()
+    }
+  })
+
   it('throws ConnectionError when the server goes away mid-watch', async () => {
     const doomed = await startChildCluster()
     try {

@@ -54,7 +54,9 @@ pub struct EnvTestOptions {
     #[napi(ts_type = "number | string")]
     pub stop_timeout: Option<Either<f64, String>>,
     /// kube-apiserver flags (`{ v: '4' }` → `--v=4`); they replace the defaults of the same
-    /// name; an empty array removes a default flag.
+    /// name; an empty array removes a default flag. The embedded server applies
+    /// `service-cluster-ip-range`, `service-node-port-range` and `default-watch-cache-size`
+    /// (events a watch can resume from before `ExpiredError`) and names the others on stderr.
     #[napi(ts_type = "Record<string, string | string[]>")]
     pub api_server_flags: Option<HashMap<String, Either<String, Vec<String>>>>,
     /// etcd flags, as `apiServerFlags`.

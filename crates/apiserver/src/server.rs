@@ -135,6 +135,36 @@ impl Default for ServerOptions {
     }
 }
 
+impl ServerOptions {
+    /// Applies one kube-apiserver command-line flag that shapes the server's behaviour
+    /// (name without `--`): `service-cluster-ip-range`, `service-node-port-range`
+    /// (`30000-32767`, or one port) and `default-watch-cache-size` (how many recent events
+    /// a watch can start from before it gets 410 Expired; `0`, upstream's "no cache",
+    /// keeps the default). Returns `Ok(false)` for any other flag, and an error in
+    /// kube-apiserver's words for a value it would refuse.
+    pub fn apply_flag(&mut self, name: &str, value: &str) -> std::result::Result<bool, String> {
+        let invalid = || format!("invalid argument {value:?} for \"--{name}\"");
+        match name {
+            "service-cluster-ip-range" => self.service_cluster_ip_range = value.to_string(),
+            "service-node-port-range" => {
+                self.service_node_port_range = value
+                    .split_once('-')
+                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+                    .or_else(|| value.trim().parse().ok().map(|p: u16| (p, p)))
+                    .ok_or_else(invalid)?;
+            }
+            "default-watch-cache-size" => {
+                let size: usize = value.trim().parse().map_err(|_| invalid())?;
+                if size > 0 {
+                    self.watch_history = size;
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
 /// Credentials of one user: a client certificate, or a bearer token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCredentials {

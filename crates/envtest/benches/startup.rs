@@ -38,13 +38,17 @@ async fn main() {
     let env = EnvVars::from_pairs([("XDG_CACHE_HOME", scratch.path().to_str().unwrap_or("/tmp"))]);
 
     // Warm-up (first TLS setup, page faults).
-    let warm = EmbeddedServer::start().await.expect("embedded start");
+    let warm = EmbeddedServer::start(&Default::default())
+        .await
+        .expect("embedded start");
     warm.stop().await;
 
     let mut server_only = Vec::new();
     for _ in 0..30 {
         let began = Instant::now();
-        let server = EmbeddedServer::start().await.expect("embedded start");
+        let server = EmbeddedServer::start(&Default::default())
+            .await
+            .expect("embedded start");
         server_only.push(began.elapsed());
         server.stop().await;
     }

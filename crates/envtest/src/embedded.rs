@@ -2,6 +2,7 @@
 //! in binaries mode (serving CA + leaf, client CA), so kubeconfigs and `addUser` behave
 //! the same in both modes.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,11 +30,14 @@ impl std::fmt::Debug for EmbeddedServer {
 }
 
 impl EmbeddedServer {
-    /// Starts the server on 127.0.0.1 with a fresh port.
-    pub async fn start() -> Result<EmbeddedServer> {
+    /// Starts the server on 127.0.0.1 with a fresh port. Of `api_server_flags`, those
+    /// that shape the server's behaviour apply as they would to kube-apiserver
+    /// ([`ServerOptions::apply_flag`]); the others are about processes, ports and files the
+    /// embedded server does not have, and are named in one line on stderr.
+    pub async fn start(api_server_flags: &BTreeMap<String, Vec<String>>) -> Result<EmbeddedServer> {
         let began = Instant::now();
         let certs = Arc::new(ControlPlaneCerts::generate(LOOPBACK)?);
-        let options = ServerOptions {
+        let mut options = ServerOptions {
             bind_address: LOOPBACK,
             port: 0,
             serving: Some(CertKeyPem {
@@ -44,6 +48,25 @@ impl EmbeddedServer {
             client_ca: ClientCa::Pem(certs.client_ca.ca().cert_pem.clone()),
             ..ServerOptions::default()
         };
+        let mut ignored = Vec::new();
+        for (name, values) in api_server_flags {
+            let name = name.trim_start_matches('-');
+            for value in values {
+                let applied = options
+                    .apply_flag(name, value)
+                    .map_err(|message| Error::Embedded { message })?;
+                if !applied && !ignored.contains(&name) {
+                    ignored.push(name);
+                }
+            }
+        }
+        if !ignored.is_empty() {
+            let names: Vec<String> = ignored.iter().map(|n| format!("--{n}")).collect();
+            eprintln!(
+                "klite EnvTest: the embedded API server ignores apiServerFlags {}",
+                names.join(", ")
+            );
+        }
         let server = klite_apiserver::start(options)
             .await
             .map_err(|e| Error::Embedded {

@@ -323,7 +323,7 @@ impl EnvTest {
                 (Backend::Binaries(plane), server, certs, pids, dirs)
             }
             None => {
-                let embedded = EmbeddedServer::start().await?;
+                let embedded = EmbeddedServer::start(&options.api_server_flags).await?;
                 let server = embedded.server_url();
                 let certs = embedded.certs.clone();
                 (

@@ -25,6 +25,7 @@ const KNOWN_FLAGS: &[(&str, &str)] = &[
     ("bind-address", "The IP address on which to listen for the --secure-port port (default 0.0.0.0)."),
     ("cert-dir", "The directory where the TLS certs are located (apiserver.crt, apiserver.key)."),
     ("client-ca-file", "If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated with an identity corresponding to the CommonName of the client certificate."),
+    ("default-watch-cache-size", "Default watch cache size: how many recent events a watch can start from (0 keeps the default)."),
     ("disable-admission-plugins", "admission plugins that should be disabled although they are in the default enabled plugins list."),
     ("enable-admission-plugins", "admission plugins that should be enabled in addition to default enabled ones."),
     ("etcd-servers", "List of etcd servers to connect with (scheme://ip:port), comma separated."),
@@ -47,8 +48,8 @@ struct Args {
     etcd_servers: Vec<String>,
     tls_cert_file: Option<PathBuf>,
     tls_key_file: Option<PathBuf>,
-    service_cluster_ip_range: Option<String>,
-    service_node_port_range: Option<(u16, u16)>,
+    /// Flags for [`ServerOptions::apply_flag`], in command-line order.
+    server_flags: Vec<(String, String)>,
 }
 
 fn usage() -> String {
@@ -102,16 +103,10 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
                 )
             }
             "bind-address" => args.bind_address = Some(value),
-            "service-cluster-ip-range" => args.service_cluster_ip_range = Some(value),
-            "service-node-port-range" => {
-                let range = value
-                    .split_once('-')
-                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
-                    .or_else(|| value.trim().parse().ok().map(|p: u16| (p, p)))
-                    .ok_or_else(|| {
-                        format!("invalid argument {value:?} for \"--service-node-port-range\"")
-                    })?;
-                args.service_node_port_range = Some(range);
+            "service-cluster-ip-range" | "service-node-port-range" | "default-watch-cache-size" => {
+                // Checked now (a bad value is a usage error), applied in run().
+                ServerOptions::default().apply_flag(&name, &value)?;
+                args.server_flags.push((name, value));
             }
             "cert-dir" => args.cert_dir = Some(PathBuf::from(value)),
             "client-ca-file" => args.client_ca_file = Some(PathBuf::from(value)),
@@ -202,11 +197,8 @@ async fn run(args: Args) -> Result<(), String> {
         port: args.secure_port.unwrap_or(6443),
         ..Default::default()
     };
-    if let Some(range) = &args.service_cluster_ip_range {
-        options.service_cluster_ip_range = range.clone();
-    }
-    if let Some(range) = args.service_node_port_range {
-        options.service_node_port_range = range;
+    for (name, value) in &args.server_flags {
+        options.apply_flag(name, value)?;
     }
     options.serving = serving_material(&args)?;
     if let Some(path) = &args.client_ca_file {

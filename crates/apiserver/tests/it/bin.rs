@@ -23,6 +23,25 @@ fn help_lists_envtest_flags_without_insecure_port() {
     );
 }
 
+#[test]
+fn a_bad_server_flag_value_is_refused_in_kube_apiservers_words() {
+    for (flag, value) in [
+        ("--service-node-port-range", "30000-x"),
+        ("--default-watch-cache-size", "-1"),
+    ] {
+        let out = std::process::Command::new(BIN)
+            .args([flag, value, "--secure-port", "0"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag} {value} was accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("invalid argument {value:?} for \"{flag}\"")),
+            "{stderr}"
+        );
+    }
+}
+
 fn regex_like_insecure_port(text: &str) -> bool {
     text.lines()
         .any(|l| l.trim_start().starts_with("--insecure-port"))

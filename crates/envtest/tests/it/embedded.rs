@@ -159,3 +159,55 @@ async fn use_existing_cluster_installs_crds_into_the_kubeconfigs_cluster() {
         .unwrap();
     cluster.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn embedded_mode_applies_the_api_server_flags_that_shape_the_server() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut options = embedded_options(scratch.path());
+    options.api_server_flags = [
+        ("service-cluster-ip-range", "10.96.0.0/16"),
+        ("service-node-port-range", "31000-31001"),
+        // About processes and files the embedded server does not have: named on stderr.
+        ("audit-log-path", "/dev/null"),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), vec![value.to_string()]))
+    .collect();
+    let envtest = EnvTest::start(options).await.unwrap();
+    let admin = client(envtest.kubeconfig()).await;
+    let kubernetes = call(
+        &admin,
+        "GET",
+        "/api/v1/namespaces/default/services/kubernetes",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(kubernetes["spec"]["clusterIP"], "10.96.0.1");
+    let service = call(
+        &admin,
+        "POST",
+        "/api/v1/namespaces/default/services",
+        Some(json!({
+            "apiVersion": "v1", "kind": "Service", "metadata": {"name": "np"},
+            "spec": {"type": "NodePort", "ports": [{"port": 80}]}
+        })),
+    )
+    .await
+    .unwrap();
+    let node_port = service["spec"]["ports"][0]["nodePort"].as_u64().unwrap();
+    assert!((31000..=31001).contains(&node_port), "{node_port}");
+    envtest.stop().await.unwrap();
+
+    let mut bad = embedded_options(scratch.path());
+    bad.api_server_flags = [(
+        "service-node-port-range".to_string(),
+        vec!["many".to_string()],
+    )]
+    .into();
+    let error = EnvTest::start(bad).await.unwrap_err().to_string();
+    assert!(
+        error.contains("invalid argument \"many\" for \"--service-node-port-range\""),
+        "{error}"
+    );
+}
