@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: builds what the benchmark needs, then runs bench/bench.mjs under Node 22+.
 //
-// 1. The release addon (`cargo build --release -p klite`), copied to bench/out/ and
-//    loaded from there (NAPI_RS_NATIVE_LIBRARY_PATH), so the package's own klite.*.node —
-//    often a debug build for the tests — is left alone. Cargo makes this a no-op when
-//    nothing changed.
+// 1. The release addon (scripts/build-release.mjs, the build `npm install` already ran, so
+//    cargo finds nothing to do), copied to bench/out/ and loaded from there
+//    (NAPI_RS_NATIVE_LIBRARY_PATH), so the package's own klite.*.node — a debug build after
+//    `npm test` — is left alone.
 // 2. The stand-in kube-apiserver (release) and a KUBEBUILDER_ASSETS-style directory,
 //    bench/out/assets, with etcd, kube-apiserver and kubectl links for binaries mode.
 // 3. bench/bench.mjs under Node ≥ 22 (@kubernetes/client-node 2.x needs it): this Node when it
@@ -19,9 +19,11 @@
 //   KLITE_BENCH_NODE=<path>        the Node binary to run the benchmark with
 
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+import { addonName, buildRelease, copyReleaseAddon, releaseBuildArgs, releaseStandIn } from '../scripts/build-release.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -48,18 +50,6 @@ function which(name) {
   return undefined
 }
 
-/** The shared library cargo builds for the binding crate, by platform. */
-function cdylibName() {
-  if (process.platform === 'win32') return 'klite.dll'
-  if (process.platform === 'darwin') return 'libklite.dylib'
-  return 'libklite.so'
-}
-
-/** The file name napi gives the addon on this platform, e.g. klite.linux-x64-gnu.node. */
-function addonName() {
-  const abi = process.platform === 'linux' ? '-gnu' : process.platform === 'win32' ? '-msvc' : ''
-  return `klite.${process.platform}-${process.arch}${abi}.node`
-}
 
 function nodeForBench() {
   if (process.env.KLITE_BENCH_NODE) return process.env.KLITE_BENCH_NODE
@@ -74,13 +64,13 @@ function nodeForBench() {
 mkdirSync(out, { recursive: true })
 const build = !process.env.KLITE_BENCH_NO_BUILD
 let addon = process.env.KLITE_BENCH_ADDON
-const addonKind = addon ? `KLITE_BENCH_ADDON=${addon}` : 'release build (cargo build --release -p klite)'
+const addonKind = addon ? `KLITE_BENCH_ADDON=${addon}` : `release build (cargo ${releaseBuildArgs.slice(0, 2).join(' ')})`
 if (!addon) {
   addon = join(out, addonName())
   if (build) {
-    // One cargo run for the addon and the stand-in: they share most of their dependencies.
-    run('cargo', ['build', '--release', '-p', 'klite', '-p', 'klite-apiserver', '--lib', '--bin', 'klite-kube-apiserver'])
-    copyFileSync(join(root, 'target', 'release', cdylibName()), addon)
+    const status = buildRelease((line) => process.stderr.write(`[bench] ${line}\n`))
+    if (status !== 0) fail(`the release build failed (cargo exited with ${status})`)
+    copyReleaseAddon(addon)
   }
 }
 if (!existsSync(addon)) fail(`no addon at ${addon}`)
@@ -88,9 +78,7 @@ if (!existsSync(addon)) fail(`no addon at ${addon}`)
 if (build && process.env.KLITE_BENCH_ADDON) {
   run('cargo', ['build', '--release', '-p', 'klite-apiserver', '--bin', 'klite-kube-apiserver'])
 }
-const standIn = ['release', 'debug']
-  .map((profile) => join(root, 'target', profile, 'klite-kube-apiserver' + exe))
-  .find((path) => existsSync(path)) || join(root, 'target', 'release', 'klite-kube-apiserver' + exe)
+const standIn = releaseStandIn()
 const assets = join(out, 'assets')
 rmSync(assets, { recursive: true, force: true })
 mkdirSync(assets)
