@@ -11,6 +11,8 @@ import {
   ConflictError,
   ConnectionError,
   DynamicClient,
+  EnvTest,
+  ExpiredError,
   ForbiddenError,
   InvalidError,
   type KubernetesList,
@@ -224,6 +226,42 @@ describe('list', () => {
       seen.push(item.metadata!.name!)
     }
     expect(seen).toEqual(names)
+  })
+
+  it('iterate() surfaces an expired continue token as ExpiredError', async () => {
+    // A 10-event history (kube-apiserver's --default-watch-cache-size), so a paginated list's
+    // revision can fall out of it within a test.
+    const env = new EnvTest({ mode: 'embedded', apiServerFlags: { 'default-watch-cache-size': '10' } })
+    const small = new DynamicClient({ kubeconfig: await env.start() })
+    try {
+      const namespace = await createNamespace(small)
+      const cms = small.resource('v1', 'ConfigMap')
+      for (const name of ['a', 'b', 'c']) await cms.create(configMap(name), { namespace })
+      const items = cms.iterate({ namespace, limit: 1 })
+      const first = await items.next()
+      expect(first.value?.metadata?.name).toBe('a')
+      // Writes push the first page's revision out of the history, and other paginated lists
+      // push its snapshot out of the server's cache of recent list snapshots.
+      for (let i = 0; i < 70; i++) {
+        await cms.patch('c', 'merge', { data: { i: String(i) } }, { namespace })
+        await cms.list({ namespace, limit: 1 })
+      }
+      const error = await (async () => {
+        for await (const item of items) void item
+      })().then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      )
+      expect(error).toBeInstanceOf(ExpiredError)
+      expect((error as ExpiredError).code).toBe(410)
+      expect((error as ExpiredError).message).toMatch(/continue parameter is too old/)
+      // A new iteration starts from a fresh list.
+      const names: string[] = []
+      for await (const item of cms.iterate({ namespace, limit: 1 })) names.push(item.metadata!.name!)
+      expect(names).toEqual(['a', 'b', 'c'])
+    } finally {
+      await env.stop()
+    }
   })
 
   it('passes unknown option keys through as query parameters', async () => {
