@@ -1,11 +1,18 @@
 // DynamicClient construction and argument checking: no server needed.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 
 import { ConnectionError, DynamicClient, type KubernetesObject, NotFoundError } from 'klite'
+
+/** A temporary directory removed when the current test ends. */
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
 
 const kubeconfig = (server: string, namespace?: string, context = 'c') => `apiVersion: v1
 kind: Config
@@ -62,7 +69,7 @@ describe('DynamicClient construction', () => {
   })
 
   it('infers the kubeconfig from KUBECONFIG, merging several files first-wins', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'klite-kubeconfig-'))
+    const dir = scratchDir('klite-kubeconfig-')
     const first = join(dir, 'first')
     const second = join(dir, 'second')
     writeFileSync(first, kubeconfig('https://first.example:6443', 'from-first', 'one'))
@@ -77,7 +84,7 @@ describe('DynamicClient construction', () => {
   })
 
   it('falls back to ~/.kube/config', () => {
-    const home = mkdtempSync(join(tmpdir(), 'klite-home-'))
+    const home = scratchDir('klite-home-')
     const kubeDir = join(home, '.kube')
     mkdirSync(kubeDir)
     writeFileSync(join(kubeDir, 'config'), kubeconfig('https://home.example:6443', 'home-ns'))
@@ -89,7 +96,7 @@ describe('DynamicClient construction', () => {
   })
 
   it('explains what to do when nothing can be inferred', () => {
-    process.env.HOME = mkdtempSync(join(tmpdir(), 'klite-empty-home-'))
+    process.env.HOME = scratchDir('klite-empty-home-')
     delete process.env.KUBECONFIG
     expect(() => new DynamicClient()).toThrow(/pass `kubeconfig`, set KUBECONFIG, or create ~\/.kube\/config/)
   })

@@ -1,9 +1,9 @@
 // Every DynamicResource method and option against the embedded API server.
 
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 
 import {
   AlreadyExistsError,
@@ -23,6 +23,13 @@ import {
 } from 'klite'
 
 import { createNamespace, startCluster, type TestCluster } from './helpers/cluster'
+
+/** A temporary directory removed when the current test ends. */
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
 
 let cluster: TestCluster
 let client: DynamicClient
@@ -505,7 +512,7 @@ describe('credentials and TLS', () => {
   })
 
   it('runs exec credential plugins for client certificates and tokens', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'klite-exec-'))
+    const dir = scratchDir('klite-exec-')
     const field = (name: string) => Buffer.from(new RegExp(`${name}:\\s*(\\S+)`).exec(cluster.kubeconfig)![1], 'base64').toString()
     const plugin = join(dir, 'plugin.js')
     writeFileSync(
