@@ -4,3 +4,4 @@
 mod cli;
 mod common;
 mod safety;
+mod upstream_parity;
