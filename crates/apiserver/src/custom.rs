@@ -1,6 +1,8 @@
 //! Custom resources: schema validation, pruning and defaulting (klite-schema's
 //! structural schemas) and version conversion (strategy None).
 
+use klite_schema::field::{ErrorList, ErrorType, FieldError, Path};
+use klite_schema::structural::StructuralSchema;
 use serde_json::{json, Value};
 
 use crate::registry::ResourceDef;
@@ -49,7 +51,7 @@ pub fn validate(def: &ResourceDef, obj: &mut Value, old: Option<&Value>) -> Vec<
         return issues;
     };
     schema.apply_defaults(obj);
-    let errors = match old {
+    let mut errors = match old {
         Some(old) => {
             let mut e = schema.validate_schema_update(obj, old);
             e.extend(schema.validate_embedded_resources(obj));
@@ -58,6 +60,9 @@ pub fn validate(def: &ResourceDef, obj: &mut Value, old: Option<&Value>) -> Vec<
         }
         None => schema.validate(obj),
     };
+    if schema.has_cel_rules() {
+        errors.extend(cel_rule_errors(schema, &errors, obj, old));
+    }
     issues.extend(crate::validation::issues(&errors));
     if let Some(scale) = &custom.scale {
         for path in [&scale.spec_replicas, &scale.status_replicas] {
@@ -86,6 +91,38 @@ pub fn validate(def: &ResourceDef, obj: &mut Value, old: Option<&Value>) -> Vec<
         }
     }
     issues
+}
+
+/// The `x-kubernetes-validations` step (upstream's last validation step): skipped, with
+/// upstream's notice, when schema validation already found a blocking error. Failed rules on
+/// unchanged nodes (ratcheting) are accepted; their Warning headers are not sent.
+fn cel_rule_errors(
+    schema: &StructuralSchema,
+    found: &ErrorList,
+    obj: &Value,
+    old: Option<&Value>,
+) -> ErrorList {
+    let blocking = found.iter().any(|e| {
+        matches!(
+            e.error_type,
+            ErrorType::Required
+                | ErrorType::NotSupported
+                | ErrorType::TooLong
+                | ErrorType::TooMany
+                | ErrorType::TypeInvalid
+        )
+    });
+    if blocking {
+        // Upstream renders the nil value as "null" (Kubernetes <= 1.33, which we serve).
+        let mut notice = ErrorList::new();
+        notice.push(FieldError::invalid(
+            &Path::nil(),
+            "null",
+            "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
+        ));
+        return notice;
+    }
+    schema.validate_cel(obj, old).errors
 }
 
 /// Rewrite a custom resource's apiVersion to the storage version before writing.

@@ -154,13 +154,28 @@ pub fn parse_label_selector(input: &str) -> Result<LabelSelector, String> {
         return Ok(sel);
     }
     loop {
-        let req = parse_requirement(&mut p)?;
+        match p.peek() {
+            Token::Ident(_) | Token::Not => {}
+            Token::End => break,
+            t => {
+                return Err(format!(
+                    "found '{}', expected: !, identifier, or 'end of string'",
+                    t.literal()
+                ))
+            }
+        }
+        // Like upstream's parser, only errors inside one requirement carry this prefix.
+        let req =
+            parse_requirement(&mut p).map_err(|e| format!("unable to parse requirement: {e}"))?;
         sel.requirements.push(req);
         match p.next() {
             Token::End => break,
             Token::Comma => {
-                if matches!(p.peek(), Token::End) {
-                    return Err("found '', expected: identifier after ','".into());
+                if !matches!(p.peek(), Token::Ident(_) | Token::Not) {
+                    return Err(format!(
+                        "found '{}', expected: identifier after ','",
+                        p.peek().literal()
+                    ));
                 }
             }
             t => {
@@ -181,12 +196,7 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
     }
     let key = match p.next() {
         Token::Ident(k) => k,
-        t => {
-            return Err(format!(
-                "found '{}', expected: !, identifier, or 'end of string'",
-                t.literal()
-            ));
-        }
+        t => return Err(format!("found '{}', expected: identifier", t.literal())),
     };
     validate_label_key(&key)?;
     if negated {
@@ -259,7 +269,7 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
             match op {
                 Token::Gt | Token::Lt => {
                     let n: i64 = value.parse().map_err(|_| {
-                        "unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer".to_string()
+                        "for 'Gt', 'Lt' operators, the value must be an integer".to_string()
                     })?;
                     Ok(if op == Token::Gt {
                         LabelRequirement::Gt(key, n)
@@ -278,7 +288,7 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
             }
         }
         t => Err(format!(
-            "unable to parse requirement: found '{}', expected: in, notin, =, ==, !=, gt, lt",
+            "found '{}', expected: in, notin, =, ==, !=, gt, lt",
             t.literal()
         )),
     }
@@ -287,9 +297,7 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
 fn validate_label_key(key: &str) -> Result<(), String> {
     let issues = crate::validation::qualified_name(key);
     if let Some(first) = issues.first() {
-        return Err(format!(
-            "unable to parse requirement: key: Invalid value: {key:?}: {first}"
-        ));
+        return Err(format!("key: Invalid value: {key:?}: {first}"));
     }
     Ok(())
 }
@@ -298,7 +306,7 @@ fn validate_label_value(value: &str) -> Result<(), String> {
     let issues = crate::validation::label_value(value);
     if let Some(first) = issues.first() {
         return Err(format!(
-            "unable to parse requirement: values[0][{value}]: Invalid value: {value:?}: {first}"
+            "values[0][{value}]: Invalid value: {value:?}: {first}"
         ));
     }
     Ok(())
@@ -536,6 +544,31 @@ mod tests {
         assert!(parse_label_selector("a b")
             .unwrap_err()
             .contains("found 'b'"));
+    }
+
+    #[test]
+    fn label_selector_errors_are_upstreams_parser_messages() {
+        let err = |s: &str| parse_label_selector(s).unwrap_err();
+        // Errors inside one requirement are prefixed; errors between requirements are not.
+        assert_eq!(
+            err("a in b"),
+            "unable to parse requirement: found 'b' expected: '('"
+        );
+        assert_eq!(
+            err("x ("),
+            "unable to parse requirement: found '(', expected: in, notin, =, ==, !=, gt, lt"
+        );
+        assert_eq!(
+            err("!,a"),
+            "unable to parse requirement: found ',', expected: identifier"
+        );
+        assert_eq!(err("a=b)"), "found ')', expected: ',' or 'end of string'");
+        assert_eq!(err("a,,b"), "found ',', expected: identifier after ','");
+        assert_eq!(err("a=b,"), "found '', expected: identifier after ','");
+        assert_eq!(
+            err("=a"),
+            "found '=', expected: !, identifier, or 'end of string'"
+        );
     }
 
     #[test]

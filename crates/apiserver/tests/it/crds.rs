@@ -412,3 +412,235 @@ async fn multiple_versions_convert_with_strategy_none_and_warn_on_deprecated() {
     assert_eq!(r.body["apiVersion"], "example.com/v1beta1");
     assert_eq!(r.body["items"][0]["apiVersion"], "example.com/v1beta1");
 }
+
+const CRDS: &str = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+const FOOS: &str = "/apis/example.com/v1/namespaces/default/foos";
+
+/// Polls `path` until `done` holds for its body (the CRD controllers run asynchronously).
+async fn eventually(h: &Harness, path: &str, done: impl Fn(&Resp) -> bool) -> Resp {
+    for _ in 0..200 {
+        let r = h.req("GET", path, None).await;
+        if done(&r) {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{path} never reached the expected state");
+}
+
+#[tokio::test]
+async fn creates_are_forbidden_while_the_crd_terminates() {
+    let h = harness().await;
+    assert_eq!(h.req("POST", CRDS, Some(&crd())).await.code, 201);
+    let mut held = foo("held", json!({}));
+    held["metadata"]["finalizers"] = json!(["example.com/hold"]);
+    let r = h.req("POST", FOOS, Some(&held)).await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    let r = h
+        .req("DELETE", &format!("{CRDS}/foos.example.com"), None)
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    // The cleanup cannot finish while `held` keeps its finalizer.
+    let held_path = format!("{FOOS}/held");
+    eventually(&h, &held_path, |r| {
+        r.body["metadata"]["deletionTimestamp"].is_string()
+    })
+    .await;
+
+    let r = h.req("POST", FOOS, Some(&foo("new", json!({})))).await;
+    assert_eq!(r.code, 403, "{}", r.text);
+    assert_eq!(r.body["reason"], "Forbidden");
+    assert_eq!(
+        r.body["message"],
+        "foos.example.com \"new\" is forbidden: create not allowed while custom resource definition is terminating"
+    );
+    let r = h.req("GET", "/apis/example.com/v1", None).await;
+    assert_eq!(
+        r.body["resources"][0]["verbs"],
+        json!(["delete", "deletecollection", "get", "list", "watch"]),
+        "discovery verbs shrink while terminating"
+    );
+    let r = h
+        .req("GET", &format!("{CRDS}/foos.example.com"), None)
+        .await;
+    let terminating = r.body["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Terminating")
+        .cloned()
+        .expect("Terminating condition");
+    assert_eq!(terminating["status"], "True", "{terminating}");
+    // Reads and updates of existing objects keep working; dropping the finalizer lets the
+    // cleanup finish and the CRD go.
+    let r = h
+        .req_ct(
+            "PATCH",
+            &held_path,
+            Some(json!({"metadata":{"finalizers":null}}).to_string()),
+            "application/merge-patch+json",
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    eventually(&h, &format!("{CRDS}/foos.example.com"), |r| r.code == 404).await;
+}
+
+fn ranged_crd() -> Value {
+    let mut c = crd();
+    c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"] = json!({
+        "type": "object",
+        "x-kubernetes-validations": [
+            {"rule": "self.min <= self.max", "message": "min must not exceed max"},
+            {"rule": "self.min == oldSelf.min", "message": "min is immutable"}
+        ],
+        "properties": {
+            "min": {"type": "integer"},
+            "max": {"type": "integer",
+                    "x-kubernetes-validations": [{"rule": "self <= 100"}]},
+            "color": {"type": "string"}
+        }
+    });
+    c["spec"]["versions"][0]["selectableFields"] = json!([{"jsonPath": ".spec.color"}]);
+    c
+}
+
+/// Rule failures render as Kubernetes >= 1.35 does (klite-schema's choice): the value is
+/// omitted for objects and arrays and is the actual value for scalars.
+#[tokio::test]
+async fn cel_rules_reject_custom_resources_with_upstream_field_errors() {
+    let h = harness().await;
+    assert_eq!(h.req("POST", CRDS, Some(&ranged_crd())).await.code, 201);
+    let r = h
+        .req("POST", FOOS, Some(&foo("x", json!({"min": 5, "max": 1}))))
+        .await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "Foo.example.com \"x\" is invalid: spec: Invalid value: min must not exceed max"
+    );
+    assert_eq!(
+        r.body["details"]["causes"],
+        json!([{"reason":"FieldValueInvalid","message":"Invalid value: min must not exceed max","field":"spec"}])
+    );
+    let r = h
+        .req("POST", FOOS, Some(&foo("x", json!({"min": 1, "max": 500}))))
+        .await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "Foo.example.com \"x\" is invalid: spec.max: Invalid value: 500: failed rule: self <= 100"
+    );
+    let r = h
+        .req("POST", FOOS, Some(&foo("x", json!({"min": 1, "max": 2}))))
+        .await;
+    assert_eq!(
+        r.code, 201,
+        "transition rules do not run on create: {}",
+        r.text
+    );
+    let r = h
+        .req_ct(
+            "PATCH",
+            &format!("{FOOS}/x"),
+            Some(json!({"spec":{"min":2}}).to_string()),
+            "application/merge-patch+json",
+        )
+        .await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "Foo.example.com \"x\" is invalid: spec: Invalid value: min is immutable"
+    );
+}
+
+#[tokio::test]
+async fn selectable_fields_filter_custom_resource_lists_and_watches() {
+    let h = harness().await;
+    assert_eq!(h.req("POST", CRDS, Some(&ranged_crd())).await.code, 201);
+    for (name, color) in [("r", "red"), ("b", "blue")] {
+        let r = h
+            .req(
+                "POST",
+                FOOS,
+                Some(&foo(name, json!({"min": 1, "max": 2, "color": color}))),
+            )
+            .await;
+        assert_eq!(r.code, 201, "{}", r.text);
+    }
+    let r = h
+        .req(
+            "POST",
+            FOOS,
+            Some(&foo("none", json!({"min": 1, "max": 2}))),
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    let names = |r: &Resp| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = h
+        .req(
+            "GET",
+            &format!("{FOOS}?fieldSelector=spec.color%3Dred"),
+            None,
+        )
+        .await;
+    assert_eq!(names(&r), vec!["r"], "{}", r.text);
+    let r = h
+        .req(
+            "GET",
+            &format!("{FOOS}?fieldSelector=spec.color%21%3Dred"),
+            None,
+        )
+        .await;
+    assert_eq!(names(&r), vec!["b", "none"], "a missing field is \"\"");
+    let r = h
+        .req("GET", &format!("{FOOS}?fieldSelector=spec.min%3D1"), None)
+        .await;
+    assert_eq!(r.code, 400, "{}", r.text);
+    assert_eq!(r.body["reason"], "BadRequest");
+    assert_eq!(r.body["message"], "field label not supported: spec.min");
+    let mut w = WatchStream::open(
+        &h,
+        &format!("{FOOS}?watch=1&fieldSelector=spec.color%3Dblue"),
+    )
+    .await;
+    assert_eq!(w.next_pair().await, ("ADDED".into(), "b".into()));
+    let r = h
+        .req_ct(
+            "PATCH",
+            &format!("{FOOS}/b"),
+            Some(json!({"spec":{"color":"green"}}).to_string()),
+            "application/merge-patch+json",
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(
+        w.next_pair().await,
+        ("DELETED".into(), "b".into()),
+        "leaving the field selector is DELETED"
+    );
+}
+
+#[tokio::test]
+async fn cel_rules_are_skipped_after_blocking_schema_errors() {
+    let h = harness().await;
+    assert_eq!(h.req("POST", CRDS, Some(&ranged_crd())).await.code, 201);
+    let r = h
+        .req(
+            "POST",
+            FOOS,
+            Some(&foo("x", json!({"min": "five", "max": 1}))),
+        )
+        .await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "Foo.example.com \"x\" is invalid: [spec.min: Invalid value: \"string\": spec.min in body must be of type integer: \"string\", <nil>: Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation]"
+    );
+}

@@ -20,3 +20,4 @@ mod rbac;
 mod reviews;
 mod services;
 mod table;
+mod wire_errors;
