@@ -477,10 +477,12 @@ impl FieldIssue {
     }
 }
 
-/// Render a bad value the ≥1.34 way: strings quoted, scalars bare, others JSON.
+/// Render a bad value the ≥1.34 way: strings Go-quoted (`%q`), scalars bare, others as Go's
+/// JSON encoder writes them.
 pub fn render_value(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("{s:?}"),
+        Value::String(s) => klite_schema::gofmt::quote(s),
+        Value::Array(_) | Value::Object(_) => klite_schema::gofmt::marshal_json(v),
         other => other.to_string(),
     }
 }

@@ -57,23 +57,34 @@ fn options_invalid(kind: &str, issue: FieldIssue) -> ApiError {
 
 /// Parse `dryRun`, `fieldManager`, `fieldValidation` for `<kind>` (CreateOptions…).
 pub fn write_options(ctx: &Ctx, kind: &str) -> Result<WriteOptions, ApiError> {
-    let mut dry_run = false;
-    for v in ctx.query.get_all("dryRun") {
-        if v == "All" {
-            dry_run = true;
-        } else {
-            return Err(options_invalid(
-                kind,
-                FieldIssue::not_supported("dryRun", &json!(v), &["All"]),
-            ));
-        }
+    let dry_run_values = ctx.query.get_all("dryRun");
+    if dry_run_values.iter().any(|v| *v != "All") {
+        // Upstream reports the whole list as the bad value.
+        return Err(options_invalid(
+            kind,
+            FieldIssue::not_supported("dryRun", &json!(dry_run_values), &["All"]),
+        ));
     }
+    let dry_run = !dry_run_values.is_empty();
     let field_manager = match ctx.query.get("fieldManager") {
         Some(m) => {
             if m.chars().count() > 128 {
                 return Err(options_invalid(
                     kind,
                     FieldIssue::too_long("fieldManager", 128),
+                ));
+            }
+            if let Some((at, c)) = m
+                .char_indices()
+                .find(|(_, c)| !klite_schema::gofmt::is_print(*c))
+            {
+                return Err(options_invalid(
+                    kind,
+                    FieldIssue::invalid(
+                        "fieldManager",
+                        &json!(m),
+                        &format!("invalid character U+{:04X} (at position {at})", c as u32),
+                    ),
                 ));
             }
             m.to_string()
@@ -105,7 +116,7 @@ pub fn write_options(ctx: &Ctx, kind: &str) -> Result<WriteOptions, ApiError> {
                 FieldIssue::not_supported(
                     "fieldValidation",
                     &json!(other),
-                    &["Ignore", "Strict", "Warn"],
+                    &["", "Ignore", "Strict", "Warn"],
                 ),
             ))
         }

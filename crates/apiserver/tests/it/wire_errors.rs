@@ -451,3 +451,50 @@ async fn json_patches_with_too_many_operations_are_413() {
         "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001",
     );
 }
+
+#[tokio::test]
+async fn write_option_errors_are_upstream_invalids() {
+    let h = harness().await;
+    let invalid = |msg: &str| format!("CreateOptions.meta.k8s.io \"\" is invalid: {msg}");
+    let cases = [
+        (
+            format!("{CMS}?fieldValidation=Loose"),
+            invalid("fieldValidation: Unsupported value: \"Loose\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\""),
+        ),
+        (
+            format!("{CMS}?dryRun=All&dryRun=Some"),
+            invalid("dryRun: Unsupported value: [\"All\",\"Some\"]: supported values: \"All\""),
+        ),
+        (
+            format!("{CMS}?fieldManager=a%07b"),
+            invalid("fieldManager: Invalid value: \"a\\ab\": invalid character U+0007 (at position 1)"),
+        ),
+        (
+            format!("{CMS}?fieldManager={}", "m".repeat(129)),
+            invalid("fieldManager: Too long: may not be more than 128 bytes"),
+        ),
+    ];
+    for (path, message) in cases {
+        let r = h.req("POST", &path, Some(&cm("a", json!({})))).await;
+        assert_status(&r, 422, "Invalid", &message);
+        assert_eq!(r.body["details"]["kind"], "CreateOptions", "{path}");
+        assert_eq!(r.body["details"]["group"], "meta.k8s.io", "{path}");
+    }
+    assert_eq!(
+        h.req("GET", &format!("{CMS}/a"), None).await.code,
+        404,
+        "nothing was created"
+    );
+    let r = h
+        .req(
+            "POST",
+            &format!("{CMS}?fieldManager=my%20manager"),
+            Some(&cm("a", json!({}))),
+        )
+        .await;
+    assert_eq!(r.code, 201, "spaces are printable: {}", r.text);
+    assert_eq!(
+        r.body["metadata"]["managedFields"][0]["manager"],
+        "my manager"
+    );
+}
