@@ -1138,6 +1138,16 @@ fn delete_one(
                 Change::Delete
             });
         }
+        if already_deleting && graceful_pod {
+            if let Some(shortened) = shorten_pod_grace(obj, opts.grace_period) {
+                if opts.dry_run {
+                    deferred = Some(shortened);
+                    return Ok(Change::Keep);
+                }
+                marked = true;
+                return Ok(Change::Put(shortened));
+            }
+        }
         if already_deleting && fins == finalizers(obj) {
             deferred = Some(obj.clone());
             return Ok(Change::Keep);
@@ -1191,6 +1201,33 @@ fn delete_one(
         Some(obj) => Ok(DeleteResult::Removed(obj)),
         None => Err(ApiError::not_found(&def.group, &def.resource, name)),
     }
+}
+
+/// A pod already terminating may only have its grace period shortened (`rest.BeforeDelete`):
+/// the deletion moves to `deletionTimestamp - old grace + new grace`. `None` when the request
+/// names no grace period, or one that is not shorter.
+fn shorten_pod_grace(pod: &Value, requested: Option<i64>) -> Option<Value> {
+    let requested = pod_grace(pod, Some(requested?));
+    let current = pod
+        .pointer("/metadata/deletionGracePeriodSeconds")
+        .and_then(Value::as_i64)?;
+    if requested >= current {
+        return None;
+    }
+    let marked = pod
+        .pointer("/metadata/deletionTimestamp")
+        .and_then(Value::as_str)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())?;
+    let moved = marked.with_timezone(&chrono::Utc) - chrono::Duration::seconds(current)
+        + chrono::Duration::seconds(requested);
+    let mut shortened = pod.clone();
+    let m = meta_mut(&mut shortened);
+    m.insert(
+        "deletionTimestamp".into(),
+        json!(moved.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+    );
+    m.insert("deletionGracePeriodSeconds".into(), json!(requested));
+    Some(shortened)
 }
 
 fn pod_grace(pod: &Value, requested: Option<i64>) -> i64 {

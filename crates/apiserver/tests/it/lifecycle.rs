@@ -361,3 +361,124 @@ async fn immutable_configmap_rejects_data_changes() {
         "ConfigMap \"imm\" is invalid: data: Forbidden: field is immutable when `immutable` is set"
     );
 }
+
+fn pod(name: &str, node: Option<&str>) -> serde_json::Value {
+    let mut p = json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":name},
+                       "spec":{"containers":[{"name":"c","image":"nginx"}]}});
+    if let Some(n) = node {
+        p["spec"]["nodeName"] = json!(n);
+    }
+    p
+}
+
+#[tokio::test]
+async fn pod_deletion_honours_grace_periods_without_a_kubelet() {
+    let h = harness().await;
+    let pods = "/api/v1/namespaces/default/pods";
+    // Never scheduled: grace is forced to 0, the pod goes at once and the body is the pod.
+    assert_eq!(
+        h.req("POST", pods, Some(&pod("unscheduled", None)))
+            .await
+            .code,
+        201
+    );
+    let r = h.req("DELETE", &format!("{pods}/unscheduled"), None).await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["kind"], "Pod", "pods return the deleted object");
+    assert_eq!(
+        h.req("GET", &format!("{pods}/unscheduled"), None)
+            .await
+            .code,
+        404
+    );
+
+    // Bound to a node: the default 30 s grace marks it and it stays (no kubelet finishes it).
+    let r = h.req("POST", pods, Some(&pod("bound", Some("n1")))).await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    assert_eq!(r.body["metadata"]["generation"], 1);
+    let r = h.req("DELETE", &format!("{pods}/bound"), None).await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["kind"], "Pod");
+    assert_eq!(r.body["metadata"]["deletionGracePeriodSeconds"], 30);
+    assert_eq!(
+        r.body["metadata"]["generation"], 2,
+        "graceful delete bumps generation"
+    );
+    let marked = r.body["metadata"]["deletionTimestamp"]
+        .as_str()
+        .expect("deletionTimestamp")
+        .to_string();
+    let created = r.body["metadata"]["creationTimestamp"].as_str().unwrap();
+    assert!(
+        marked.as_str() > created,
+        "deletionTimestamp is now + grace"
+    );
+    let r = h.req("GET", &format!("{pods}/bound"), None).await;
+    assert_eq!(r.code, 200, "still there while the grace period runs");
+    // A shorter grace shortens it; 0 removes the pod.
+    let r = h
+        .req(
+            "DELETE",
+            &format!("{pods}/bound?gracePeriodSeconds=5"),
+            None,
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["metadata"]["deletionGracePeriodSeconds"], 5);
+    assert!(r.body["metadata"]["deletionTimestamp"].as_str().unwrap() < marked.as_str());
+    let r = h
+        .req(
+            "DELETE",
+            &format!("{pods}/bound?gracePeriodSeconds=0"),
+            None,
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(h.req("GET", &format!("{pods}/bound"), None).await.code, 404);
+}
+
+#[tokio::test]
+async fn object_metadata_is_validated_on_every_write() {
+    let h = harness().await;
+    let cms = "/api/v1/namespaces/default/configmaps";
+    let mut bad_label = cm("a", json!({"app": "bad value!"}));
+    bad_label["data"] = json!({});
+    let r = h.req("POST", cms, Some(&bad_label)).await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "ConfigMap \"a\" is invalid: metadata.labels: Invalid value: \"bad value!\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+    );
+    let mut both = cm("a", json!({}));
+    both["metadata"]["finalizers"] = json!(["orphan", "foregroundDeletion"]);
+    let r = h.req("POST", cms, Some(&both)).await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "ConfigMap \"a\" is invalid: metadata.finalizers: Invalid value: [\"orphan\",\"foregroundDeletion\"]: finalizer orphan and foregroundDeletion cannot be both set"
+    );
+    let owner = |name: &str, uid: &str| json!({"apiVersion":"apps/v1","kind":"Deployment","name":name,"uid":uid,"controller":true});
+    let mut two = cm("a", json!({}));
+    two["metadata"]["ownerReferences"] = json!([owner("d1", "u1"), owner("d2", "u2")]);
+    let r = h.req("POST", cms, Some(&two)).await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["details"]["causes"][0]["field"],
+        "metadata.ownerReferences"
+    );
+    assert!(
+        r.body["message"].as_str().unwrap().ends_with(
+            "Only one reference can have Controller set to true. Found \"true\" in references for Deployment/d1 and Deployment/d2"
+        ),
+        "{}",
+        r.text
+    );
+    // The same checks guard updates.
+    let r = h.req("POST", cms, Some(&cm("a", json!({})))).await;
+    assert_eq!(r.code, 201);
+    let mut upd = r.body.clone();
+    upd["metadata"]["labels"] = json!({"app": "bad value!"});
+    let r = h.req("PUT", &format!("{cms}/a"), Some(&upd)).await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(r.body["details"]["causes"][0]["field"], "metadata.labels");
+}

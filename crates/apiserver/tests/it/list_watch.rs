@@ -381,3 +381,48 @@ async fn continue_token_from_a_future_revision_is_etcds_future_revision_error() 
             "message": "etcdserver: mvcc: required revision is a future revision", "code": 500})
     );
 }
+
+#[tokio::test]
+async fn list_at_resource_version_zero_ignores_limit() {
+    let h = harness().await;
+    for n in ["a", "b", "c"] {
+        h.req(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some(&cm(n, json!({}))),
+        )
+        .await;
+    }
+    // What client-go reflectors send first: the watch cache serves everything, no continue.
+    let r = h
+        .req(
+            "GET",
+            "/api/v1/namespaces/default/configmaps?resourceVersion=0&limit=1",
+            None,
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 3);
+    assert!(r.body["metadata"].get("continue").is_none(), "{}", r.text);
+    assert!(r.body["metadata"].get("remainingItemCount").is_none());
+    // Without RV=0 the limit applies and remainingItemCount counts the rest.
+    let r = h
+        .req("GET", "/api/v1/namespaces/default/configmaps?limit=1", None)
+        .await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["metadata"]["remainingItemCount"], 2);
+    // With a selector the count is not reported.
+    let r = h
+        .req(
+            "GET",
+            "/api/v1/namespaces/default/configmaps?limit=1&labelSelector=!nope",
+            None,
+        )
+        .await;
+    assert!(r.body["metadata"]["continue"].is_string());
+    assert!(
+        r.body["metadata"].get("remainingItemCount").is_none(),
+        "{}",
+        r.text
+    );
+}

@@ -212,3 +212,28 @@ async fn non_apply_writes_record_update_managers() {
     );
     assert!(mf["fieldsV1"]["f:data"]["f:k"].is_object());
 }
+
+#[tokio::test]
+async fn apply_bodies_must_not_carry_managed_fields() {
+    let h = harness().await;
+    let body = json!({"apiVersion":"v1","kind":"ConfigMap",
+        "metadata":{"name":"m","managedFields":[{"manager":"x","operation":"Apply","apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":{}}]},
+        "data":{"k":"v"}});
+    let r = h
+        .req_ct(
+            "PATCH",
+            "/api/v1/namespaces/default/configmaps/m?fieldManager=m",
+            Some(body.to_string()),
+            "application/apply-patch+yaml",
+        )
+        .await;
+    assert_eq!(r.code, 400, "{}", r.text);
+    assert_eq!(r.body["reason"], "BadRequest");
+    assert_eq!(r.body["message"], "metadata.managedFields must be nil");
+    assert_eq!(
+        h.req("GET", "/api/v1/namespaces/default/configmaps/m", None)
+            .await
+            .code,
+        404
+    );
+}
