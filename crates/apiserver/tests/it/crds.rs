@@ -644,3 +644,115 @@ async fn cel_rules_are_skipped_after_blocking_schema_errors() {
         "Foo.example.com \"x\" is invalid: [spec.min: Invalid value: \"string\": spec.min in body must be of type integer: \"string\", <nil>: Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation]"
     );
 }
+
+fn keyword_crd() -> Value {
+    let mut c = crd();
+    c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"] = json!({
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "pattern": "^[a-z]+$", "maxLength": 5},
+            "email": {"type": "string", "format": "email"},
+            "port": {"x-kubernetes-int-or-string": true},
+            "size": {"type": "integer", "maximum": 10},
+            "tags": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"},
+            "ports": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                      "items": {"type": "object", "required": ["name"],
+                                "properties": {"name": {"type": "string"}, "port": {"type": "integer"}}}},
+            "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+        }
+    });
+    c
+}
+
+#[tokio::test]
+async fn schema_keywords_reject_custom_resources_as_kube_openapi_does() {
+    let h = harness().await;
+    assert_eq!(h.req("POST", CRDS, Some(&keyword_crd())).await.code, 201);
+    let invalid = |spec: Value| {
+        let h = &h;
+        async move {
+            let r = h.req("POST", FOOS, Some(&foo("x", spec))).await;
+            assert_eq!(r.code, 422, "{}", r.text);
+            assert_eq!(r.body["reason"], "Invalid");
+            r.body["message"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("Foo.example.com \"x\" is invalid: ")
+                .to_string()
+        }
+    };
+    assert_eq!(invalid(json!({})).await, "spec.name: Required value");
+    assert_eq!(
+        invalid(json!({"name": "ABC"})).await,
+        "spec.name: Invalid value: \"ABC\": spec.name in body should match '^[a-z]+$'"
+    );
+    assert_eq!(
+        invalid(json!({"name": "abcdef"})).await,
+        "spec.name: Too long: may not be more than 5 bytes"
+    );
+    assert_eq!(
+        invalid(json!({"name": "a", "email": "nope"})).await,
+        "spec.email: Invalid value: \"nope\": spec.email in body must be of type email: \"nope\""
+    );
+    assert_eq!(
+        invalid(json!({"name": "a", "port": true})).await,
+        "spec.port: Invalid value: \"boolean\": spec.port in body must be of type integer,string: \"boolean\""
+    );
+    assert_eq!(
+        invalid(json!({"name": "a", "size": 11})).await,
+        "spec.size: Invalid value: 11: spec.size in body should be less than or equal to 10"
+    );
+    assert_eq!(
+        invalid(json!({"name": "a", "tags": ["a", "b", "a"]})).await,
+        "spec.tags[2]: Duplicate value: \"a\""
+    );
+    assert_eq!(
+        invalid(json!({"name": "a", "ports": [{"name": "http", "port": 1}, {"name": "http", "port": 2}]})).await,
+        "spec.ports[1]: Duplicate value: {\"name\":\"http\"}"
+    );
+    let r = h
+        .req(
+            "POST",
+            FOOS,
+            Some(&foo(
+                "ok",
+                json!({"name": "a", "port": "http", "free": {"any": {"thing": [1]}}, "dropped": 1}),
+            )),
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    assert_eq!(
+        r.body["spec"],
+        json!({"name": "a", "port": "http", "free": {"any": {"thing": [1]}}}),
+        "preserve-unknown-fields keeps its subtree; unknown fields elsewhere are pruned"
+    );
+}
+
+#[tokio::test]
+async fn crds_with_rules_that_do_not_compile_are_invalid() {
+    let h = harness().await;
+    let mut c = ranged_crd();
+    c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        ["x-kubernetes-validations"] = json!([{"rule": "self.min <"}]);
+    let r = h.req("POST", CRDS, Some(&c)).await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    let cause = &r.body["details"]["causes"][0];
+    assert_eq!(
+        cause["field"],
+        "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule",
+        "{}",
+        r.text
+    );
+    assert!(
+        cause["message"]
+            .as_str()
+            .unwrap()
+            .contains("compilation failed: ERROR: <input>:1:"),
+        "{}",
+        r.text
+    );
+    assert!(r.body["message"].as_str().unwrap().starts_with(
+        "CustomResourceDefinition.apiextensions.k8s.io \"foos.example.com\" is invalid: "
+    ));
+}
