@@ -33,8 +33,15 @@ pub fn prune(def: &ResourceDef, obj: &mut Value) -> Vec<String> {
     unknown
 }
 
-/// Default and validate a custom resource against its version's schema.
-pub fn validate(def: &ResourceDef, obj: &mut Value, old: Option<&Value>) -> Vec<FieldIssue> {
+/// Default and validate a custom resource against its version's schema. `sub` is the
+/// subresource written: on `status` only `.status` is checked against `properties.status`
+/// (upstream's status validator; the list-type and CEL steps still see the whole object).
+pub fn validate(
+    def: &ResourceDef,
+    obj: &mut Value,
+    old: Option<&Value>,
+    sub: &str,
+) -> Vec<FieldIssue> {
     let Some(custom) = &def.custom else {
         return Vec::new();
     };
@@ -52,6 +59,13 @@ pub fn validate(def: &ResourceDef, obj: &mut Value, old: Option<&Value>) -> Vec<
     };
     schema.apply_defaults(obj);
     let mut errors = match old {
+        Some(old) if sub == "status" => {
+            let empty = Value::Null;
+            let status = obj.get("status").unwrap_or(&empty);
+            let mut e = schema.validate_status(status, old.get("status"));
+            e.extend(schema.validate_list_types(obj));
+            e
+        }
         Some(old) => {
             let mut e = schema.validate_schema_update(obj, old);
             e.extend(schema.validate_embedded_resources(obj));

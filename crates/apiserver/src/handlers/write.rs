@@ -506,7 +506,7 @@ pub(crate) fn do_create(
         }
         let mut issues = validate_create(def, &candidate);
         issues.extend(crate::strategies::validate_create(def, &candidate));
-        issues.extend(crate::custom::validate(def, &mut candidate, None));
+        issues.extend(crate::custom::validate(def, &mut candidate, None, ""));
         if def.resource == "customresourcedefinitions" && def.group == "apiextensions.k8s.io" {
             issues.extend(crate::crd::validate(&candidate, None, ""));
         }
@@ -736,7 +736,7 @@ where
         if builtin {
             issues.extend(crate::strategies::validate_update(def, old, &new, sub));
         }
-        issues.extend(crate::custom::validate(def, &mut new, Some(old)));
+        issues.extend(crate::custom::validate(def, &mut new, Some(old), sub));
         if def.resource == "customresourcedefinitions" && def.group == "apiextensions.k8s.io" {
             issues.extend(crate::crd::validate(&new, Some(old), sub));
         }

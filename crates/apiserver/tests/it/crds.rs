@@ -756,3 +756,53 @@ async fn crds_with_rules_that_do_not_compile_are_invalid() {
         "CustomResourceDefinition.apiextensions.k8s.io \"foos.example.com\" is invalid: "
     ));
 }
+
+#[tokio::test]
+async fn custom_resource_status_writes_keep_everything_but_status() {
+    let h = harness().await;
+    assert_eq!(h.req("POST", CRDS, Some(&crd())).await.code, 201);
+    let mut obj = foo("s", json!({"replicas": 1}));
+    obj["status"] = json!({"replicas": 9});
+    let r = h.req("POST", FOOS, Some(&obj)).await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    assert!(
+        r.body.get("status").is_none(),
+        "create drops status: {}",
+        r.text
+    );
+    let mut upd = r.body.clone();
+    upd["status"] = json!({"replicas": 2});
+    upd["spec"]["replicas"] = json!(5);
+    upd["metadata"]["labels"] = json!({"new": "label"});
+    upd["metadata"]["annotations"] = json!({"new": "annotation"});
+    upd["metadata"]["finalizers"] = json!(["example.com/f"]);
+    let r = h.req("PUT", &format!("{FOOS}/s/status"), Some(&upd)).await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["status"], json!({"replicas": 2}));
+    assert_eq!(r.body["spec"]["replicas"], 1, "spec is restored");
+    assert!(r.body["metadata"].get("labels").is_none(), "{}", r.text);
+    assert!(r.body["metadata"].get("annotations").is_none());
+    assert!(r.body["metadata"].get("finalizers").is_none());
+    assert_eq!(
+        r.body["metadata"]["generation"], 1,
+        "/status never bumps generation"
+    );
+    // The main endpoint keeps the stored status and bumps generation on spec changes.
+    let mut upd = r.body.clone();
+    upd["status"] = json!({"replicas": 7});
+    upd["spec"]["replicas"] = json!(3);
+    let r = h.req("PUT", &format!("{FOOS}/s"), Some(&upd)).await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["status"], json!({"replicas": 2}));
+    assert_eq!(r.body["spec"]["replicas"], 3);
+    assert_eq!(r.body["metadata"]["generation"], 2);
+    // Status is validated against properties.status.
+    let mut bad = r.body.clone();
+    bad["status"] = json!({"replicas": "many"});
+    let r = h.req("PUT", &format!("{FOOS}/s/status"), Some(&bad)).await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "Foo.example.com \"s\" is invalid: status.replicas: Invalid value: \"string\": replicas in body must be of type integer: \"string\""
+    );
+}
