@@ -33,19 +33,23 @@ pub fn prune(def: &ResourceDef, obj: &mut Value) -> Vec<String> {
     unknown
 }
 
+/// What validating a custom resource found.
+pub struct Validated {
+    /// Field errors (a 422 when not empty).
+    pub issues: Vec<FieldIssue>,
+    /// `Warning` header texts (CEL rules that failed on unchanged nodes).
+    pub warnings: Vec<String>,
+}
+
 /// Default and validate a custom resource against its version's schema. `sub` is the
 /// subresource written: on `status` only `.status` is checked against `properties.status`
 /// (upstream's status validator; the list-type and CEL steps still see the whole object).
-pub fn validate(
-    def: &ResourceDef,
-    obj: &mut Value,
-    old: Option<&Value>,
-    sub: &str,
-) -> Vec<FieldIssue> {
-    let Some(custom) = &def.custom else {
-        return Vec::new();
-    };
+pub fn validate(def: &ResourceDef, obj: &mut Value, old: Option<&Value>, sub: &str) -> Validated {
     let mut issues = Vec::new();
+    let mut warnings = Vec::new();
+    let Some(custom) = &def.custom else {
+        return Validated { issues, warnings };
+    };
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind != def.kind {
         issues.push(FieldIssue::invalid(
@@ -55,7 +59,7 @@ pub fn validate(
         ));
     }
     let Some(schema) = &custom.structural else {
-        return issues;
+        return Validated { issues, warnings };
     };
     schema.apply_defaults(obj);
     let mut errors = match old {
@@ -75,7 +79,9 @@ pub fn validate(
         None => schema.validate(obj),
     };
     if schema.has_cel_rules() {
-        errors.extend(cel_rule_errors(schema, &errors, obj, old));
+        let (rule_errors, rule_warnings) = cel_rules(schema, &errors, obj, old);
+        errors.extend(rule_errors);
+        warnings = rule_warnings;
     }
     issues.extend(crate::validation::issues(&errors));
     if let Some(scale) = &custom.scale {
@@ -104,18 +110,18 @@ pub fn validate(
             }
         }
     }
-    issues
+    Validated { issues, warnings }
 }
 
 /// The `x-kubernetes-validations` step (upstream's last validation step): skipped, with
 /// upstream's notice, when schema validation already found a blocking error. Failed rules on
-/// unchanged nodes (ratcheting) are accepted; their Warning headers are not sent.
-fn cel_rule_errors(
+/// unchanged nodes (ratcheting) are returned as warnings.
+fn cel_rules(
     schema: &StructuralSchema,
     found: &ErrorList,
     obj: &Value,
     old: Option<&Value>,
-) -> ErrorList {
+) -> (ErrorList, Vec<String>) {
     let blocking = found.iter().any(|e| {
         matches!(
             e.error_type,
@@ -134,9 +140,10 @@ fn cel_rule_errors(
             "null",
             "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
         ));
-        return notice;
+        return (notice, Vec::new());
     }
-    schema.validate_cel(obj, old).errors
+    let outcome = schema.validate_cel(obj, old);
+    (outcome.errors, outcome.warnings)
 }
 
 /// Rewrite a custom resource's apiVersion to the storage version before writing.

@@ -162,6 +162,7 @@ pub fn patch(
         Ok(patched)
     })?;
     report_unknown(ctx, def, &unknown, &opts)?;
+    ctx.warnings.extend(updated.warnings);
     Ok(Reply::Json(updated.code, updated.body))
 }
 
@@ -268,5 +269,6 @@ fn apply(
         }
     }
     let updated = do_update(&ctx.shared, def, ns, name, sub, opts, |old| run(Some(old)))?;
+    ctx.warnings.extend(updated.warnings);
     Ok(Reply::Json(updated.code, updated.body))
 }

@@ -506,7 +506,7 @@ pub(crate) fn do_create(
         }
         let mut issues = validate_create(def, &candidate);
         issues.extend(crate::strategies::validate_create(def, &candidate));
-        issues.extend(crate::custom::validate(def, &mut candidate, None, ""));
+        issues.extend(crate::custom::validate(def, &mut candidate, None, "").issues);
         if def.resource == "customresourcedefinitions" && def.group == "apiextensions.k8s.io" {
             issues.extend(crate::crd::validate(&candidate, None, ""));
         }
@@ -681,6 +681,8 @@ pub struct Updated {
     pub body: Bytes,
     /// HTTP code (200, or 201 when created).
     pub code: u16,
+    /// `Warning` header texts found while validating.
+    pub warnings: Vec<String>,
 }
 
 /// The update pipeline shared by PUT and PATCH: `compute` derives the desired
@@ -701,6 +703,7 @@ where
     let mut response: Option<Value> = None;
     let mut deleted_during_update = false;
     let mut allocation = None;
+    let mut warnings = Vec::new();
     let committed = shared.store.update(&key, |cur| {
         let Some(cur) = cur else {
             return Err(ApiError::not_found(&def.group, &def.resource, name));
@@ -736,7 +739,9 @@ where
         if builtin {
             issues.extend(crate::strategies::validate_update(def, old, &new, sub));
         }
-        issues.extend(crate::custom::validate(def, &mut new, Some(old), sub));
+        let custom = crate::custom::validate(def, &mut new, Some(old), sub);
+        issues.extend(custom.issues);
+        warnings = custom.warnings;
         if def.resource == "customresourcedefinitions" && def.group == "apiextensions.k8s.io" {
             issues.extend(crate::crd::validate(&new, Some(old), sub));
         }
@@ -788,7 +793,11 @@ where
         (None, Some(v)) => Bytes::from(crate::json::to_body(&v)),
         (None, None) => return Err(ApiError::internal("update produced no object")),
     };
-    Ok(Updated { body, code: 200 })
+    Ok(Updated {
+        body,
+        code: 200,
+        warnings,
+    })
 }
 
 fn is_namespace_with_spec_finalizers(def: &ResourceDef, obj: &Value) -> bool {
@@ -905,6 +914,7 @@ pub fn update(
         check_preconditions(def, &body, old, name, true)?;
         Ok(body)
     })?;
+    ctx.warnings.extend(updated.warnings);
     Ok(Reply::Json(updated.code, updated.body))
 }
 

@@ -806,3 +806,64 @@ async fn custom_resource_status_writes_keep_everything_but_status() {
         "Foo.example.com \"s\" is invalid: status.replicas: Invalid value: \"string\": replicas in body must be of type integer: \"string\""
     );
 }
+
+#[tokio::test]
+async fn rules_added_later_ratchet_unchanged_values_into_warnings() {
+    let h = harness().await;
+    let r = h.req("POST", CRDS, Some(&ranged_crd())).await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    let r = h
+        .req(
+            "POST",
+            FOOS,
+            Some(&foo("x", json!({"min": 1, "max": 2, "color": "crimson"}))),
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    // Tighten the schema: colors must now be short.
+    let mut c = h
+        .req("GET", &format!("{CRDS}/foos.example.com"), None)
+        .await
+        .body;
+    c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+        ["color"]["x-kubernetes-validations"] =
+        json!([{"rule": "self.size() < 5", "message": "too long"}]);
+    let r = h
+        .req("PUT", &format!("{CRDS}/foos.example.com"), Some(&c))
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    let patch = |spec: Value| {
+        let h = &h;
+        async move {
+            h.req_ct(
+                "PATCH",
+                &format!("{FOOS}/x"),
+                Some(json!({ "spec": spec }).to_string()),
+                "application/merge-patch+json",
+            )
+            .await
+        }
+    };
+    let r = patch(json!({"max": 3})).await;
+    assert_eq!(
+        r.code, 200,
+        "an unchanged violation is ratcheted: {}",
+        r.text
+    );
+    let warnings: Vec<&str> = r
+        .headers
+        .get_all("Warning")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert_eq!(
+        warnings,
+        vec!["299 - \"spec.color: Invalid value: \\\"crimson\\\": too long\""]
+    );
+    let r = patch(json!({"color": "scarlet"})).await;
+    assert_eq!(r.code, 422, "a changed value must pass: {}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "Foo.example.com \"x\" is invalid: spec.color: Invalid value: \"scarlet\": too long"
+    );
+}
