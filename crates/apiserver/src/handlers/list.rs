@@ -45,9 +45,48 @@ impl Selection {
     }
 }
 
-/// 422 on `ListOptions.meta.k8s.io ""`.
-pub fn list_options_invalid(issue: FieldIssue) -> ApiError {
-    ApiError::invalid("meta.k8s.io", "ListOptions", "", vec![issue])
+/// `ValidateListOptions` for a list (not a watch): every violation, in upstream's order.
+fn list_option_issues(
+    rv: &str,
+    rv_match: &str,
+    continue_token: &str,
+    send_initial: bool,
+) -> Vec<FieldIssue> {
+    let mut issues = Vec::new();
+    if !rv_match.is_empty() {
+        if rv.is_empty() {
+            issues.push(FieldIssue::forbidden(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden unless resourceVersion is provided",
+            ));
+        }
+        if !continue_token.is_empty() {
+            issues.push(FieldIssue::forbidden(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden when continue is provided",
+            ));
+        }
+        if !matches!(rv_match, "Exact" | "NotOlderThan") {
+            issues.push(FieldIssue::not_supported(
+                "resourceVersionMatch",
+                &json!(rv_match),
+                &["Exact", "NotOlderThan", ""],
+            ));
+        }
+        if rv_match == "Exact" && rv == "0" {
+            issues.push(FieldIssue::forbidden(
+                "resourceVersionMatch",
+                "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+            ));
+        }
+    }
+    if send_initial {
+        issues.push(FieldIssue::forbidden(
+            "sendInitialEvents",
+            "sendInitialEvents is forbidden for list",
+        ));
+    }
+    issues
 }
 
 /// Parse a resourceVersion query value ("" → None).
@@ -135,38 +174,14 @@ pub async fn list(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Rep
     let rv_raw = q.get("resourceVersion").unwrap_or("").to_string();
     let rv_match = q.get("resourceVersionMatch").unwrap_or("").to_string();
     let continue_token = q.get("continue").unwrap_or("").to_string();
-    if q.get("sendInitialEvents").is_some() {
-        return Err(list_options_invalid(FieldIssue::forbidden(
-            "sendInitialEvents",
-            "sendInitialEvents is forbidden for list",
-        )));
-    }
-    if !rv_match.is_empty() {
-        if !matches!(rv_match.as_str(), "Exact" | "NotOlderThan") {
-            return Err(list_options_invalid(FieldIssue::not_supported(
-                "resourceVersionMatch",
-                &json!(rv_match),
-                &["Exact", "NotOlderThan", ""],
-            )));
-        }
-        if !continue_token.is_empty() {
-            return Err(list_options_invalid(FieldIssue::forbidden(
-                "resourceVersionMatch",
-                "resourceVersionMatch is forbidden when continue is provided",
-            )));
-        }
-        if rv_raw.is_empty() {
-            return Err(list_options_invalid(FieldIssue::forbidden(
-                "resourceVersionMatch",
-                "resourceVersionMatch is forbidden unless resourceVersion is provided",
-            )));
-        }
-        if rv_match == "Exact" && rv_raw == "0" {
-            return Err(list_options_invalid(FieldIssue::forbidden(
-                "resourceVersionMatch",
-                "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
-            )));
-        }
+    let issues = list_option_issues(
+        &rv_raw,
+        &rv_match,
+        &continue_token,
+        q.get("sendInitialEvents").is_some(),
+    );
+    if !issues.is_empty() {
+        return Err(ApiError::invalid("meta.k8s.io", "ListOptions", "", issues));
     }
     let selection = Selection::parse(ctx, def)?;
     let mut limit: usize = match q.non_empty("limit") {

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch as tokio_watch;
 use tokio::time::Instant;
 
-use super::list::{list_options_invalid, parse_rv, Selection};
+use super::list::{parse_rv, Selection};
 use super::{object_bytes, Ctx, Reply};
 use crate::registry::ResourceDef;
 use crate::request_info::parse_bool;
@@ -244,27 +244,37 @@ pub async fn watch(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Re
         None => None,
     };
     let rv_match = q.get("resourceVersionMatch").unwrap_or("");
-    if send_initial.is_some() {
-        if rv_match != "NotOlderThan" {
-            let issue = if rv_match.is_empty() {
-                FieldIssue::forbidden(
-                    "resourceVersionMatch",
-                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-                )
-            } else {
-                FieldIssue::not_supported(
-                    "resourceVersionMatch",
-                    &json!(rv_match),
-                    &["NotOlderThan"],
-                )
-            };
-            return Err(list_options_invalid(issue));
-        }
-    } else if !rv_match.is_empty() {
-        return Err(list_options_invalid(FieldIssue::forbidden(
+    // validateWatchOptions: every violation, in upstream's order.
+    let mut issues = Vec::new();
+    if send_initial.is_some() && rv_match != "NotOlderThan" {
+        issues.push(FieldIssue::forbidden(
             "resourceVersionMatch",
-            "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
-        )));
+            "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+        ));
+    }
+    if !rv_match.is_empty() {
+        if send_initial.is_none() {
+            issues.push(FieldIssue::forbidden(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+            ));
+        }
+        if rv_match != "NotOlderThan" {
+            issues.push(FieldIssue::not_supported(
+                "resourceVersionMatch",
+                &json!(rv_match),
+                &["NotOlderThan"],
+            ));
+        }
+        if q.non_empty("continue").is_some() {
+            issues.push(FieldIssue::forbidden(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden when continue is provided",
+            ));
+        }
+    }
+    if !issues.is_empty() {
+        return Err(ApiError::invalid("meta.k8s.io", "ListOptions", "", issues));
     }
     let selection = Selection::parse(ctx, def)?;
     let mut name = selection

@@ -498,3 +498,31 @@ async fn write_option_errors_are_upstream_invalids() {
         "my manager"
     );
 }
+
+#[tokio::test]
+async fn option_validation_reports_every_violation() {
+    let h = harness().await;
+    let r = h
+        .req("GET", &format!("{CMS}?resourceVersionMatch=Newest"), None)
+        .await;
+    assert_status(
+        &r,
+        422,
+        "Invalid",
+        "ListOptions.meta.k8s.io \"\" is invalid: [resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided, resourceVersionMatch: Unsupported value: \"Newest\": supported values: \"Exact\", \"NotOlderThan\", \"\"]",
+    );
+    assert_eq!(r.body["details"]["causes"].as_array().unwrap().len(), 2);
+    let r = h
+        .req(
+            "GET",
+            &format!("{CMS}?watch=1&sendInitialEvents=true&resourceVersionMatch=Exact"),
+            None,
+        )
+        .await;
+    assert_status(
+        &r,
+        422,
+        "Invalid",
+        "ListOptions.meta.k8s.io \"\" is invalid: [resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan, resourceVersionMatch: Unsupported value: \"Exact\": supported values: \"NotOlderThan\"]",
+    );
+}
