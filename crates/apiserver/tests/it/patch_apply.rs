@@ -237,3 +237,94 @@ async fn apply_bodies_must_not_carry_managed_fields() {
         404
     );
 }
+
+#[tokio::test]
+async fn patches_and_applies_that_change_nothing_do_not_write() {
+    let h = harness().await;
+    let path = "/api/v1/namespaces/default/configmaps/same";
+    let apply = |manager: &str| {
+        let h = &h;
+        let manager = manager.to_string();
+        async move {
+            h.req_ct(
+                "PATCH",
+                &format!("{path}?fieldManager={manager}"),
+                Some(json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"same"},"data":{"k":"v"}}).to_string()),
+                "application/apply-patch+yaml",
+            )
+            .await
+        }
+    };
+    let r = apply("a").await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    let rv = r.body["metadata"]["resourceVersion"].clone();
+    let mut w = WatchStream::open(
+        &h,
+        &format!(
+            "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={}",
+            rv.as_str().unwrap()
+        ),
+    )
+    .await;
+    let r = apply("a").await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(
+        r.body["metadata"]["resourceVersion"], rv,
+        "re-apply is a no-op"
+    );
+    let r = h
+        .req_ct(
+            "PATCH",
+            path,
+            Some(json!({"data":{"k":"v"}}).to_string()),
+            "application/merge-patch+json",
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(
+        r.body["metadata"]["resourceVersion"], rv,
+        "no-op merge patch"
+    );
+    let r = h
+        .req_ct(
+            "PATCH",
+            path,
+            Some(json!([{"op":"test","path":"/data/k","value":"v"}]).to_string()),
+            "application/json-patch+json",
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(
+        r.body["metadata"]["resourceVersion"], rv,
+        "no-op JSON patch"
+    );
+    // A second applier sharing the same value changes managedFields, so it writes.
+    let r = apply("b").await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_ne!(r.body["metadata"]["resourceVersion"], rv);
+    let managers: Vec<&str> = r.body["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["manager"].as_str().unwrap())
+        .collect();
+    // structured-merge-diff returns no object when the value is unchanged, so the updater
+    // stamps no time on the new entry; time-less entries sort first (0 seconds).
+    assert_eq!(
+        managers,
+        vec!["b", "a"],
+        "{}",
+        r.body["metadata"]["managedFields"]
+    );
+    assert!(r.body["metadata"]["managedFields"][0].get("time").is_none());
+    assert!(r.body["metadata"]["managedFields"][1]["time"].is_string());
+    let ev = w.next().await.expect("event");
+    assert_eq!(
+        ev["type"], "MODIFIED",
+        "only the shared-ownership apply is an event"
+    );
+    assert_eq!(
+        ev["object"]["metadata"]["resourceVersion"],
+        r.body["metadata"]["resourceVersion"]
+    );
+}
