@@ -482,3 +482,94 @@ async fn object_metadata_is_validated_on_every_write() {
     assert_eq!(r.code, 422, "{}", r.text);
     assert_eq!(r.body["details"]["causes"][0]["field"], "metadata.labels");
 }
+
+#[tokio::test]
+async fn status_endpoints_keep_what_upstream_keeps() {
+    let h = harness().await;
+    // Namespace: the main endpoint restores spec.finalizers and status and re-forces the
+    // name label; /status changes only status.
+    h.create_ns("ns1").await;
+    let ns = h.req("GET", "/api/v1/namespaces/ns1", None).await.body;
+    let mut upd = ns.clone();
+    upd["spec"]["finalizers"] = json!([]);
+    upd["status"]["phase"] = json!("Terminating");
+    upd["metadata"]["labels"] = json!({"team": "a"});
+    let r = h.req("PUT", "/api/v1/namespaces/ns1", Some(&upd)).await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["spec"]["finalizers"], json!(["kubernetes"]));
+    assert_eq!(r.body["status"]["phase"], "Active");
+    assert_eq!(
+        r.body["metadata"]["labels"],
+        json!({"team": "a", "kubernetes.io/metadata.name": "ns1"})
+    );
+    let mut upd = r.body.clone();
+    upd["spec"]["finalizers"] = json!([]);
+    upd["status"]["phase"] = json!("Terminating");
+    let r = h
+        .req("PUT", "/api/v1/namespaces/ns1/status", Some(&upd))
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["spec"]["finalizers"], json!(["kubernetes"]));
+    assert_eq!(r.body["status"]["phase"], "Terminating");
+
+    // Deployment /status: spec and labels are restored, annotations stay writable.
+    let r = h
+        .req(
+            "POST",
+            "/apis/apps/v1/namespaces/default/deployments",
+            Some(&deploy("d")),
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    let mut upd = r.body.clone();
+    upd["spec"]["replicas"] = json!(9);
+    upd["metadata"]["labels"] = json!({"x": "y"});
+    upd["metadata"]["annotations"] = json!({"note": "kept"});
+    upd["status"] = json!({"replicas": 1, "observedGeneration": 1});
+    let r = h
+        .req(
+            "PUT",
+            "/apis/apps/v1/namespaces/default/deployments/d/status",
+            Some(&upd),
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["spec"]["replicas"], 2);
+    assert!(r.body["metadata"].get("labels").is_none(), "{}", r.text);
+    assert_eq!(r.body["metadata"]["annotations"], json!({"note": "kept"}));
+    assert_eq!(r.body["status"]["replicas"], 1);
+    assert_eq!(r.body["metadata"]["generation"], 1);
+}
+
+#[tokio::test]
+async fn orphan_deletes_wait_forever_without_a_garbage_collector() {
+    let h = harness().await;
+    let cms = "/api/v1/namespaces/default/configmaps";
+    assert_eq!(
+        h.req("POST", cms, Some(&cm("o", json!({})))).await.code,
+        201
+    );
+    let r = h
+        .req(
+            "DELETE",
+            &format!("{cms}/o"),
+            Some(&json!({"propagationPolicy":"Orphan","orphanDependents":true})),
+        )
+        .await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: \"Orphan\": orphanDependents and deletionPropagation cannot be both set"
+    );
+    let r = h
+        .req("DELETE", &format!("{cms}/o?propagationPolicy=Orphan"), None)
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["metadata"]["finalizers"], json!(["orphan"]));
+    assert!(r.body["metadata"]["deletionTimestamp"].is_string());
+    assert_eq!(
+        h.req("GET", &format!("{cms}/o"), None).await.code,
+        200,
+        "no garbage collector removes the orphan finalizer"
+    );
+}
