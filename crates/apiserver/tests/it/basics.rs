@@ -554,3 +554,76 @@ async fn duplicate_json_fields_fail_strict_decoding_and_warn_otherwise() {
         "the last occurrence wins"
     );
 }
+
+#[tokio::test]
+async fn system_fields_in_bodies_are_replaced_and_names_generated_like_upstream() {
+    let h = harness().await;
+    let cms = "/api/v1/namespaces/default/configmaps";
+    let long_prefix = "p".repeat(70);
+    let r = h
+        .req(
+            "POST",
+            cms,
+            Some(&json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{
+                "generateName": long_prefix,
+                "uid": "00000000-0000-0000-0000-00000000000a",
+                "creationTimestamp": "2001-01-01T00:00:00Z",
+                "deletionTimestamp": "2001-01-01T00:00:00Z",
+                "deletionGracePeriodSeconds": 5}})),
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    let meta = &r.body["metadata"];
+    let name = meta["name"].as_str().unwrap();
+    assert_eq!(name.len(), 63, "58-byte prefix + 5 random characters");
+    assert!(name.starts_with(&"p".repeat(58)));
+    assert!(
+        name[58..]
+            .chars()
+            .all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)),
+        "{name}"
+    );
+    assert_ne!(meta["uid"], "00000000-0000-0000-0000-00000000000a");
+    assert_ne!(meta["creationTimestamp"], "2001-01-01T00:00:00Z");
+    assert!(meta.get("deletionTimestamp").is_none(), "{}", r.text);
+    assert!(meta.get("deletionGracePeriodSeconds").is_none());
+
+    // ConfigMaps allow unconditional updates: an empty resourceVersion overwrites.
+    let mut upd = r.body.clone();
+    upd["metadata"]["resourceVersion"] = json!("");
+    upd["data"] = json!({"k": "unconditional"});
+    let r = h.req("PUT", &format!("{cms}/{name}"), Some(&upd)).await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["k"], "unconditional");
+
+    // In a namespace that does not exist: get/update/delete are the object's NotFound, list is empty.
+    let r = h
+        .req("GET", "/api/v1/namespaces/nowhere/configmaps/x", None)
+        .await;
+    assert_eq!(r.body["message"], "configmaps \"x\" not found");
+    let r = h
+        .req("DELETE", "/api/v1/namespaces/nowhere/configmaps/x", None)
+        .await;
+    assert_eq!(
+        (r.code, r.body["message"].as_str()),
+        (404, Some("configmaps \"x\" not found"))
+    );
+    let r = h
+        .req("GET", "/api/v1/namespaces/nowhere/configmaps", None)
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["items"], json!([]));
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces/nowhere/configmaps",
+            Some(&cm("x", json!({}))),
+        )
+        .await;
+    assert_eq!(r.code, 404);
+    assert_eq!(r.body["message"], "namespaces \"nowhere\" not found");
+    assert_eq!(
+        r.body["details"],
+        json!({"name":"nowhere","kind":"namespaces"})
+    );
+}

@@ -195,3 +195,58 @@ async fn custom_resources_use_their_printer_columns() {
     assert_eq!(column_names(&table), vec!["Name", "Age"]);
     assert_eq!(table["columnDefinitions"][1]["type"], "date");
 }
+
+/// Reads the next newline-terminated watch event from a streaming response.
+async fn next_event(resp: &mut reqwest::Response, buf: &mut Vec<u8>) -> Value {
+    loop {
+        if let Some(pos) = buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=pos).collect();
+            return serde_json::from_slice(&line).expect("event json");
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), resp.chunk())
+            .await
+            .expect("event within 10s")
+            .expect("chunk")
+            .expect("stream open");
+        buf.extend_from_slice(&chunk);
+    }
+}
+
+#[tokio::test]
+async fn watches_stream_one_row_tables_and_send_headers_once() {
+    let h = harness().await;
+    let cms = "/api/v1/namespaces/default/configmaps";
+    let cm =
+        |name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
+    assert_eq!(h.req("POST", cms, Some(&cm("first"))).await.code, 201);
+    let mut resp = h
+        .admin
+        .get(format!("{}{cms}?watch=1", h.base))
+        .header("Accept", KUBECTL_ACCEPT)
+        .send()
+        .await
+        .expect("watch");
+    assert_eq!(resp.status().as_u16(), 200);
+    let mut buf = Vec::new();
+    let first = next_event(&mut resp, &mut buf).await;
+    assert_eq!(first["type"], "ADDED");
+    assert_eq!(first["object"]["kind"], "Table");
+    assert_eq!(first["object"]["apiVersion"], "meta.k8s.io/v1");
+    assert_eq!(column_names(&first["object"])[0], "Name");
+    assert_eq!(first["object"]["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(first["object"]["rows"][0]["cells"][0], "first");
+    assert_eq!(h.req("POST", cms, Some(&cm("second"))).await.code, 201);
+    let second = next_event(&mut resp, &mut buf).await;
+    assert_eq!(second["type"], "ADDED");
+    assert_eq!(second["object"]["kind"], "Table");
+    assert_eq!(
+        second["object"]["columnDefinitions"],
+        Value::Null,
+        "headers only in the first event"
+    );
+    assert_eq!(second["object"]["rows"][0]["cells"][0], "second");
+    assert_eq!(
+        second["object"]["rows"][0]["object"]["kind"],
+        "PartialObjectMetadata"
+    );
+}
