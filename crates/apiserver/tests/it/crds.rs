@@ -867,3 +867,27 @@ async fn rules_added_later_ratchet_unchanged_values_into_warnings() {
         "Foo.example.com \"x\" is invalid: spec.color: Invalid value: \"scarlet\": too long"
     );
 }
+
+#[tokio::test]
+async fn custom_resources_with_a_foreign_kind_are_invalid() {
+    let h = harness().await;
+    assert_eq!(h.req("POST", CRDS, Some(&crd())).await.code, 201);
+    let mut body = foo("x", json!({}));
+    body["kind"] = json!("Bar");
+    let r = h.req("POST", FOOS, Some(&body)).await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "Foo.example.com \"x\" is invalid: kind: Invalid value: \"Bar\": must be Foo"
+    );
+    let r = h.req("POST", FOOS, Some(&foo("x", json!({})))).await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    let mut upd = r.body.clone();
+    upd["kind"] = json!("Bar");
+    let r = h.req("PUT", &format!("{FOOS}/x"), Some(&upd)).await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "Foo.example.com \"x\" is invalid: kind: Invalid value: \"Bar\": must be Foo"
+    );
+}
