@@ -891,3 +891,71 @@ async fn custom_resources_with_a_foreign_kind_are_invalid() {
         "Foo.example.com \"x\" is invalid: kind: Invalid value: \"Bar\": must be Foo"
     );
 }
+
+#[tokio::test]
+async fn conflicting_names_in_a_group_are_not_accepted() {
+    let h = harness().await;
+    assert_eq!(h.req("POST", CRDS, Some(&crd())).await.code, 201);
+    let mut bars = crd();
+    bars["metadata"]["name"] = json!("bars.example.com");
+    bars["spec"]["names"] =
+        json!({"plural": "bars", "singular": "bar", "kind": "Bar", "shortNames": ["fo"]});
+    let r = h.req("POST", CRDS, Some(&bars)).await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    let r = eventually(&h, &format!("{CRDS}/bars.example.com"), |r| {
+        r.body["status"]["conditions"].is_array()
+    })
+    .await;
+    let conditions = r.body["status"]["conditions"].as_array().unwrap();
+    let find = |t: &str| {
+        conditions
+            .iter()
+            .find(|c| c["type"] == t)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let names = find("NamesAccepted");
+    assert_eq!(
+        (
+            names["status"].as_str(),
+            names["reason"].as_str(),
+            names["message"].as_str()
+        ),
+        (
+            Some("False"),
+            Some("ShortNamesConflict"),
+            Some("\"fo\" is already in use")
+        ),
+        "{}",
+        r.text
+    );
+    let established = find("Established");
+    assert_eq!(
+        (
+            established["status"].as_str(),
+            established["reason"].as_str(),
+            established["message"].as_str()
+        ),
+        (
+            Some("False"),
+            Some("NotAccepted"),
+            Some("not all names are accepted")
+        ),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        r.body["status"]["acceptedNames"]["shortNames"],
+        Value::Null,
+        "the conflicting short name is not accepted: {}",
+        r.text
+    );
+    let r = h.req("GET", "/apis/example.com/v1", None).await;
+    let served: Vec<&str> = r.body["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert!(!served.contains(&"bars"), "{served:?}");
+}
