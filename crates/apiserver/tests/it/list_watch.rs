@@ -426,3 +426,85 @@ async fn list_at_resource_version_zero_ignores_limit() {
         r.text
     );
 }
+
+#[tokio::test]
+async fn per_kind_field_selectors_filter_events_pods_and_secrets() {
+    let h = harness().await;
+    let ns = "/api/v1/namespaces/default";
+    for (name, obj) in [("e1", "a"), ("e2", "b")] {
+        let ev = json!({"apiVersion":"v1","kind":"Event","metadata":{"name":name},
+            "involvedObject":{"kind":"ConfigMap","name":obj,"namespace":"default"},
+            "reason":"Tested","message":"m","type":"Normal"});
+        let r = h.req("POST", &format!("{ns}/events"), Some(&ev)).await;
+        assert_eq!(r.code, 201, "{}", r.text);
+    }
+    let names = |r: &Resp| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = h
+        .req(
+            "GET",
+            &format!("{ns}/events?fieldSelector=involvedObject.name%3Db,involvedObject.kind%3DConfigMap,type%3DNormal"),
+            None,
+        )
+        .await;
+    assert_eq!(names(&r), vec!["e2"], "{}", r.text);
+    for (name, node) in [("p1", Some("n1")), ("p2", None)] {
+        let mut pod = json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":name},
+            "spec":{"containers":[{"name":"c","image":"nginx"}]}});
+        if let Some(n) = node {
+            pod["spec"]["nodeName"] = json!(n);
+        }
+        assert_eq!(
+            h.req("POST", &format!("{ns}/pods"), Some(&pod)).await.code,
+            201
+        );
+    }
+    let r = h
+        .req(
+            "GET",
+            &format!("{ns}/pods?fieldSelector=spec.nodeName%3Dn1"),
+            None,
+        )
+        .await;
+    assert_eq!(names(&r), vec!["p1"], "{}", r.text);
+    let r = h
+        .req(
+            "GET",
+            &format!("{ns}/pods?fieldSelector=spec.nodeName%3D,status.phase%3DPending"),
+            None,
+        )
+        .await;
+    assert_eq!(names(&r), vec!["p2"], "unscheduled pods: {}", r.text);
+    let secret = |name: &str, ty: &str| json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":name},"type":ty});
+    for (name, ty) in [("s1", "Opaque"), ("s2", "kubernetes.io/tls")] {
+        let mut s = secret(name, ty);
+        if ty == "kubernetes.io/tls" {
+            s["data"] = json!({"tls.crt": "", "tls.key": ""});
+        }
+        let r = h.req("POST", &format!("{ns}/secrets"), Some(&s)).await;
+        assert_eq!(r.code, 201, "{}", r.text);
+    }
+    let r = h
+        .req(
+            "GET",
+            &format!("{ns}/secrets?fieldSelector=type%3Dkubernetes.io%2Ftls"),
+            None,
+        )
+        .await;
+    assert_eq!(names(&r), vec!["s2"], "{}", r.text);
+    let r = h
+        .req(
+            "GET",
+            &format!("{ns}/secrets?fieldSelector=data.x%3Dy"),
+            None,
+        )
+        .await;
+    assert_eq!(r.code, 400);
+    assert_eq!(r.body["message"], "field label not supported: data.x");
+}
