@@ -24,6 +24,7 @@ pub fn decode(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> {
     if is(def, "", "Secret") {
         crate::handlers::meta::prepare_secret(obj)?;
     }
+    crate::schemas::builtin_schemas().normalize_times(&def.group, &def.version, &def.kind, obj);
     crate::defaults::apply(&def.group, &def.kind, obj).map_err(|e| {
         ApiError::bad_request(format!(
             "{} in version \"{}\" cannot be handled as a {}: {}",

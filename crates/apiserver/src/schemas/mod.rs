@@ -189,6 +189,21 @@ pub fn builtin_schemas() -> &'static BuiltinSchemas {
     SCHEMAS.get_or_init(generate)
 }
 
+/// Re-formats an RFC 3339 timestamp in UTC with `format`.
+fn normalize_time(value: &mut Value, format: &str) {
+    if let Some(parsed) = value
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    {
+        *value = Value::String(
+            parsed
+                .with_timezone(&chrono::Utc)
+                .format(format)
+                .to_string(),
+        );
+    }
+}
+
 fn ref_name(v: &Value) -> Option<&str> {
     v.get("$ref")
         .and_then(Value::as_str)
@@ -233,6 +248,70 @@ impl BuiltinSchemas {
             out.insert(name, schema.clone());
         }
         out
+    }
+
+    /// Rewrites the `metav1.Time` and `metav1.MicroTime` fields of a built-in object the way
+    /// the typed round trip does: UTC, seconds for `Time`, six fractional digits for
+    /// `MicroTime` (client-go parses MicroTime with exactly six). Unparsable values are left
+    /// for validation.
+    pub fn normalize_times(&self, group: &str, version: &str, kind: &str, obj: &mut Value) {
+        if let Some(name) = self.component_name(group, version, kind) {
+            let name = name.to_string();
+            self.normalize_component(&name, obj, 0);
+        }
+    }
+
+    fn normalize_component(&self, name: &str, value: &mut Value, depth: usize) {
+        const TIME: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Time";
+        const MICRO_TIME: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime";
+        match name {
+            TIME => normalize_time(value, "%Y-%m-%dT%H:%M:%SZ"),
+            MICRO_TIME => normalize_time(value, "%Y-%m-%dT%H:%M:%S%.6fZ"),
+            _ => {
+                if let Some(schema) = self.components.get(name) {
+                    self.normalize_schema(schema, value, depth + 1);
+                }
+            }
+        }
+    }
+
+    fn normalize_schema(&self, schema: &Value, value: &mut Value, depth: usize) {
+        // Recursive kinds (JSONSchemaProps) have no time fields deep down; stop early.
+        if depth > 32 {
+            return;
+        }
+        let referenced = ref_name(schema).or_else(|| {
+            schema
+                .get("allOf")
+                .and_then(Value::as_array)
+                .and_then(|all| all.iter().find_map(ref_name))
+        });
+        if let Some(name) = referenced {
+            return self.normalize_component(name, value, depth);
+        }
+        match value {
+            Value::Object(map) => {
+                if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                    for (key, item) in map.iter_mut() {
+                        if let Some(prop) = props.get(key) {
+                            self.normalize_schema(prop, item, depth + 1);
+                        }
+                    }
+                } else if let Some(extra) = schema.get("additionalProperties") {
+                    for item in map.values_mut() {
+                        self.normalize_schema(extra, item, depth + 1);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(item_schema) = schema.get("items") {
+                    for item in items {
+                        self.normalize_schema(item_schema, item, depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     /// The structural schema of a kind (references inlined, recursion and

@@ -627,3 +627,43 @@ async fn system_fields_in_bodies_are_replaced_and_names_generated_like_upstream(
         json!({"name":"nowhere","kind":"namespaces"})
     );
 }
+
+#[tokio::test]
+async fn leases_round_trip_micro_times_for_leader_election() {
+    let h = harness().await;
+    let leases = "/apis/coordination.k8s.io/v1/namespaces/default/leases";
+    let lease = json!({"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"leader"},
+        "spec":{"holderIdentity":"a","leaseDurationSeconds":15,"acquireTime":"2024-05-01T10:00:00.000000Z",
+                "renewTime":"2024-05-01T10:00:05.123456Z","leaseTransitions":0}});
+    let r = h.req("POST", leases, Some(&lease)).await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    assert_eq!(r.body["spec"]["renewTime"], "2024-05-01T10:00:05.123456Z");
+    assert_eq!(r.body["spec"]["acquireTime"], "2024-05-01T10:00:00.000000Z");
+    // A renewal is an optimistic-concurrency update of renewTime (what client-go's resourcelock does).
+    let mut renew = r.body.clone();
+    renew["spec"]["renewTime"] = json!("2024-05-01T10:00:07.5Z");
+    let r = h
+        .req("PUT", &format!("{leases}/leader"), Some(&renew))
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(
+        r.body["spec"]["renewTime"], "2024-05-01T10:00:07.500000Z",
+        "MicroTime is written with six fractional digits"
+    );
+    let r = h
+        .req("PUT", &format!("{leases}/leader"), Some(&renew))
+        .await;
+    assert_eq!(r.code, 409, "a stale renewal loses: {}", r.text);
+    // metav1.Time fields are UTC seconds after the typed round trip.
+    let event = json!({"apiVersion":"v1","kind":"Event","metadata":{"name":"ev"},
+        "involvedObject":{"kind":"Lease","name":"leader","namespace":"default"},
+        "reason":"Elected","type":"Normal",
+        "lastTimestamp":"2024-05-01T12:00:07.9+02:00","eventTime":"2024-05-01T10:00:07.25Z",
+        "reportingComponent":"c","reportingInstance":"i","action":"Elect"});
+    let r = h
+        .req("POST", "/api/v1/namespaces/default/events", Some(&event))
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    assert_eq!(r.body["lastTimestamp"], "2024-05-01T10:00:07Z");
+    assert_eq!(r.body["eventTime"], "2024-05-01T10:00:07.250000Z");
+}
