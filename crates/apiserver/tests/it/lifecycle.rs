@@ -573,3 +573,66 @@ async fn orphan_deletes_wait_forever_without_a_garbage_collector() {
         "no garbage collector removes the orphan finalizer"
     );
 }
+
+#[tokio::test]
+async fn dry_run_updates_patches_applies_and_collection_deletes_write_nothing() {
+    let h = harness().await;
+    let cms = "/api/v1/namespaces/default/configmaps";
+    let r = h
+        .req("POST", cms, Some(&cm("real", json!({"l": "x"}))))
+        .await;
+    assert_eq!(r.code, 201);
+    let stored = r.body.clone();
+    let revision = h.server.revision();
+    let mut upd = stored.clone();
+    upd["data"] = json!({"k": "put"});
+    let r = h
+        .req("PUT", &format!("{cms}/real?dryRun=All"), Some(&upd))
+        .await;
+    assert_eq!(
+        (r.code, r.body["data"]["k"].as_str()),
+        (200, Some("put")),
+        "{}",
+        r.text
+    );
+    let r = h
+        .req_ct(
+            "PATCH",
+            &format!("{cms}/real?dryRun=All"),
+            Some(json!({"data":{"k":"patch"}}).to_string()),
+            "application/merge-patch+json",
+        )
+        .await;
+    assert_eq!(
+        (r.code, r.body["data"]["k"].as_str()),
+        (200, Some("patch")),
+        "{}",
+        r.text
+    );
+    let r = h
+        .req_ct(
+            "PATCH",
+            &format!("{cms}/ghost?dryRun=All&fieldManager=m"),
+            Some(
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ghost"}})
+                    .to_string(),
+            ),
+            "application/apply-patch+yaml",
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    let r = h
+        .req(
+            "DELETE",
+            &format!("{cms}?dryRun=All&labelSelector=l%3Dx"),
+            None,
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["kind"], "ConfigMapList");
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(h.server.revision(), revision, "nothing was written");
+    let r = h.req("GET", &format!("{cms}/real"), None).await;
+    assert_eq!(r.body["data"], stored["data"]);
+    assert_eq!(h.req("GET", &format!("{cms}/ghost"), None).await.code, 404);
+}
