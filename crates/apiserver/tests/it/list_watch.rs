@@ -508,3 +508,53 @@ async fn per_kind_field_selectors_filter_events_pods_and_secrets() {
     assert_eq!(r.code, 400);
     assert_eq!(r.body["message"], "field label not supported: data.x");
 }
+
+#[tokio::test]
+async fn all_namespace_watches_see_every_namespace_and_deletes_carry_their_revision() {
+    let h = harness().await;
+    h.create_ns("w1").await;
+    h.create_ns("w2").await;
+    let mut all = WatchStream::open(&h, "/api/v1/configmaps?watch=1&resourceVersion=0").await;
+    let mut one = WatchStream::open(&h, "/api/v1/namespaces/w2/configmaps?watch=1").await;
+    for ns in ["w1", "w2"] {
+        let r = h
+            .req(
+                "POST",
+                &format!("/api/v1/namespaces/{ns}/configmaps"),
+                Some(&cm("c", json!({}))),
+            )
+            .await;
+        assert_eq!(r.code, 201);
+    }
+    let first = all.next().await.unwrap();
+    let second = all.next().await.unwrap();
+    assert_eq!(
+        (
+            first["object"]["metadata"]["namespace"].as_str(),
+            second["object"]["metadata"]["namespace"].as_str()
+        ),
+        (Some("w1"), Some("w2"))
+    );
+    let only = one.next().await.unwrap();
+    assert_eq!(only["object"]["metadata"]["namespace"], "w2");
+    let created_rv: u64 = second["object"]["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let r = h
+        .req("DELETE", "/api/v1/namespaces/w2/configmaps/c", None)
+        .await;
+    assert_eq!(r.code, 200);
+    for w in [&mut all, &mut one] {
+        let ev = w.next().await.unwrap();
+        assert_eq!(ev["type"], "DELETED");
+        assert_eq!(ev["object"]["metadata"]["namespace"], "w2");
+        let rv: u64 = ev["object"]["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(rv > created_rv, "DELETED carries the delete's revision");
+    }
+}
