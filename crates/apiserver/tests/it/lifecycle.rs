@@ -636,3 +636,35 @@ async fn dry_run_updates_patches_applies_and_collection_deletes_write_nothing() 
     assert_eq!(r.body["data"], stored["data"]);
     assert_eq!(h.req("GET", &format!("{cms}/ghost"), None).await.code, 404);
 }
+
+#[tokio::test]
+async fn workload_selectors_are_immutable() {
+    let h = harness().await;
+    let r = h
+        .req(
+            "POST",
+            "/apis/apps/v1/namespaces/default/deployments",
+            Some(&deploy("sel")),
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    let mut upd = r.body.clone();
+    upd["spec"]["selector"] = json!({"matchLabels": {"app": "other"}});
+    upd["spec"]["template"]["metadata"]["labels"] = json!({"app": "other"});
+    let r = h
+        .req(
+            "PUT",
+            "/apis/apps/v1/namespaces/default/deployments/sel",
+            Some(&upd),
+        )
+        .await;
+    assert_eq!(r.code, 422, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "Deployment.apps \"sel\" is invalid: spec.selector: Invalid value: {\"matchLabels\":{\"app\":\"other\"}}: field is immutable"
+    );
+    assert_eq!(
+        r.body["details"]["causes"][0]["reason"],
+        "FieldValueInvalid"
+    );
+}
