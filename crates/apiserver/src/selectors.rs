@@ -248,8 +248,11 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
                     }
                 }
             }
-            for v in &values {
-                validate_label_value(v)?;
+            let mut sorted: Vec<&String> = values.iter().collect();
+            sorted.sort();
+            sorted.dedup();
+            for (index, v) in sorted.into_iter().enumerate() {
+                validate_label_value(v, index)?;
             }
             Ok(if op == Token::In {
                 LabelRequirement::In(key, values)
@@ -269,7 +272,10 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
             match op {
                 Token::Gt | Token::Lt => {
                     let n: i64 = value.parse().map_err(|_| {
-                        "for 'Gt', 'Lt' operators, the value must be an integer".to_string()
+                        format!(
+                            "values[0]: Invalid value: {}: for 'Gt', 'Lt' operators, the value must be an integer",
+                            klite_schema::gofmt::quote(&value)
+                        )
                     })?;
                     Ok(if op == Token::Gt {
                         LabelRequirement::Gt(key, n)
@@ -278,7 +284,7 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
                     })
                 }
                 _ => {
-                    validate_label_value(&value)?;
+                    validate_label_value(&value, 0)?;
                     Ok(if op == Token::NotEq {
                         LabelRequirement::NotIn(key, vec![value])
                     } else {
@@ -296,17 +302,24 @@ fn parse_requirement(p: &mut Parser) -> Result<LabelRequirement, String> {
 
 fn validate_label_key(key: &str) -> Result<(), String> {
     let issues = crate::validation::qualified_name(key);
-    if let Some(first) = issues.first() {
-        return Err(format!("key: Invalid value: {key:?}: {first}"));
+    if !issues.is_empty() {
+        return Err(format!(
+            "key: Invalid value: {}: {}",
+            klite_schema::gofmt::quote(key),
+            issues.join("; ")
+        ));
     }
     Ok(())
 }
 
-fn validate_label_value(value: &str) -> Result<(), String> {
+/// Upstream checks the values as a sorted set, so `index` is the position in that order.
+fn validate_label_value(value: &str, index: usize) -> Result<(), String> {
     let issues = crate::validation::label_value(value);
-    if let Some(first) = issues.first() {
+    if !issues.is_empty() {
         return Err(format!(
-            "values[0][{value}]: Invalid value: {value:?}: {first}"
+            "values[{index}][{value}]: Invalid value: {}: {}",
+            klite_schema::gofmt::quote(value),
+            issues.join("; ")
         ));
     }
     Ok(())
@@ -568,6 +581,15 @@ mod tests {
         assert_eq!(
             err("=a"),
             "found '=', expected: !, identifier, or 'end of string'"
+        );
+        assert_eq!(
+            err("n>x"),
+            "unable to parse requirement: values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer"
+        );
+        let bad_second = err("k in (zz_,a)");
+        assert!(
+            bad_second.starts_with("unable to parse requirement: values[1][zz_]: Invalid value: \"zz_\": a valid label must be"),
+            "{bad_second}"
         );
     }
 
