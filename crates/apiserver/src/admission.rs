@@ -3,8 +3,12 @@
 //! `Priority`, `DefaultTolerationSeconds`, `StorageObjectInUseProtection`,
 //! `TaintNodesByCondition`, `DefaultStorageClass` and `DefaultIngressClass`.
 //! `NamespaceLifecycle` lives in the write pipeline; `PodSecurity` admits
-//! everything at its default level (`privileged`); `LimitRanger`,
-//! `ResourceQuota` and the webhook plugins are not modelled.
+//! everything at its default level (`privileged`); `LimitRanger` and
+//! `ResourceQuota` are not modelled. `MutatingAdmissionWebhook` and
+//! `ValidatingAdmissionWebhook` run from the write pipeline (after these
+//! plugins and defaulting, before validation and storage) in
+//! [`crate::webhooks`], which says what of them is and isn't modelled;
+//! `ValidatingAdmissionPolicy` (CEL) is not modelled.
 
 use std::sync::Arc;
 

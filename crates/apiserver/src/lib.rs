@@ -70,6 +70,7 @@ pub mod strategies;
 pub mod table;
 pub mod tls;
 pub mod validation;
+pub mod webhooks;
 
 pub use auth::{Authorizer, Decision, TokenUser, UserInfo};
 pub use certs::{CertAuthority, CertKeyPem};

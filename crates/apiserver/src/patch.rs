@@ -263,7 +263,10 @@ fn apply(
         }
         let obj = run(None)?;
         match do_create(&ctx.shared, def, ns, obj, opts) {
-            Ok(created) => return Ok(Reply::Json(201, created.body)),
+            Ok(created) => {
+                ctx.warnings.extend(created.warnings);
+                return Ok(Reply::Json(201, created.body));
+            }
             Err(e) if e.reason == "AlreadyExists" => {}
             Err(e) => return Err(e),
         }

@@ -204,7 +204,7 @@ pub fn pod_qos_class(pod: &Value) -> &'static str {
     }
 }
 
-fn label_selector_matches(selector: &Value, labels: &Map<String, Value>) -> bool {
+pub(crate) fn label_selector_matches(selector: &Value, labels: &Map<String, Value>) -> bool {
     if let Some(ml) = selector.get("matchLabels").and_then(Value::as_object) {
         for (k, v) in ml {
             if labels.get(k) != Some(v) {

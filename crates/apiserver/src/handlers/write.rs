@@ -403,6 +403,39 @@ pub struct Created {
     pub body: Bytes,
     /// The stored object (None for dry-run).
     pub stored: Option<Arc<StoredObject>>,
+    /// `Warning` header texts from admission webhooks.
+    pub warnings: Vec<String>,
+}
+
+/// What admission webhooks are told about a create.
+fn create_attributes<'a>(
+    def: &'a ResourceDef,
+    name: &'a str,
+    ns: &'a str,
+    opts: &'a WriteOptions,
+) -> crate::webhooks::Attributes<'a> {
+    crate::webhooks::Attributes {
+        def,
+        operation: crate::webhooks::Operation::Create,
+        subresource: "",
+        name,
+        namespace: ns,
+        user: opts.user.as_ref(),
+        dry_run: opts.dry_run,
+        options: admission_options("CreateOptions", opts),
+    }
+}
+
+/// The `options` an admission webhook is sent for a create or update.
+fn admission_options(kind: &str, opts: &WriteOptions) -> Value {
+    let mut options = json!({"apiVersion": "meta.k8s.io/v1", "kind": kind});
+    if !opts.field_manager.is_empty() {
+        options["fieldManager"] = json!(opts.field_manager);
+    }
+    if opts.dry_run {
+        options["dryRun"] = json!(["All"]);
+    }
+    options
 }
 
 /// The create pipeline shared by POST, apply-create and bootstrap.
@@ -478,6 +511,20 @@ pub(crate) fn do_create(
     if builtin {
         crate::admission::admit_create(shared, def, &mut obj, &msg_name)?;
     }
+    let mut webhook_warnings = Vec::new();
+    if opts.user.is_some() {
+        let attributes = create_attributes(def, &name, ns, opts);
+        let mutated = crate::webhooks::mutate(
+            shared,
+            &attributes,
+            Some(&mut obj),
+            None,
+            &mut webhook_warnings,
+        )?;
+        if mutated && builtin {
+            crate::strategies::decode(def, &mut obj)?;
+        }
+    }
     meta::prepare_for_create(def, &mut obj)?;
     let attempts = if name.is_empty() && !generate.is_empty() {
         8
@@ -519,6 +566,15 @@ pub(crate) fn do_create(
         if !issues.is_empty() {
             return Err(ApiError::invalid(&def.group, &def.kind, &cname, issues));
         }
+        if opts.user.is_some() {
+            crate::webhooks::validate(
+                shared,
+                &create_attributes(def, &cname, ns, opts),
+                Some(&candidate),
+                None,
+                &mut webhook_warnings,
+            )?;
+        }
         crate::rbac::escalation::admit(shared, opts.user.as_ref(), def, &candidate, None)?;
         crate::custom::to_storage_version(def, &mut candidate);
         match &tracked_fields {
@@ -543,6 +599,7 @@ pub(crate) fn do_create(
             return Ok(Created {
                 body: Bytes::from(crate::json::to_body(&v)),
                 stored: None,
+                warnings: webhook_warnings,
             });
         }
         let result = shared.store.update(&key, |cur| match cur {
@@ -571,6 +628,7 @@ pub(crate) fn do_create(
                 return Ok(Created {
                     body: object_body(def, &stored),
                     stored: Some(stored),
+                    warnings: webhook_warnings,
                 });
             }
             Err(e) if e.reason == "AlreadyExists" && attempts > 1 => last_err = Some(e),
@@ -641,6 +699,7 @@ pub fn create(ctx: &mut Ctx, def: &Arc<ResourceDef>, ns: &str) -> Result<Reply, 
     check_type(def, &mut obj)?;
     unknown_fields(ctx, def, &mut obj, &opts)?;
     let created = do_create(&ctx.shared, def, ns, obj, &opts)?;
+    ctx.warnings.extend(created.warnings);
     Ok(Reply::Json(201, created.body))
 }
 
@@ -726,6 +785,33 @@ where
                 crate::admission::admit_update(shared, def, old, &mut new, name)?;
             }
         }
+        let update_attributes = crate::webhooks::Attributes {
+            def,
+            operation: crate::webhooks::Operation::Update,
+            subresource: sub,
+            name,
+            namespace: ns,
+            user: opts.user.as_ref(),
+            dry_run: opts.dry_run,
+            options: admission_options("UpdateOptions", opts),
+        };
+        let mut old_view = None;
+        if opts.user.is_some() {
+            let mut view = old.clone();
+            crate::custom::to_request_version(def, &mut view);
+            let old_view = old_view.insert(view);
+            let mutated = crate::webhooks::mutate(
+                shared,
+                &update_attributes,
+                Some(&mut new),
+                Some(old_view),
+                &mut warnings,
+            )?;
+            if mutated && builtin {
+                crate::strategies::decode(def, &mut new)?;
+                crate::defaults::storage_form(&def.group, &def.kind, &mut new);
+            }
+        }
         let old_rv = meta_str(old, "resourceVersion").to_string();
         crate::custom::to_storage_version(def, &mut new);
         meta::prepare_for_update(def, old, &mut new, sub)?;
@@ -747,12 +833,23 @@ where
         }
         let custom = crate::custom::validate(def, &mut new, Some(old), sub);
         issues.extend(custom.issues);
-        warnings = custom.warnings;
+        warnings.extend(custom.warnings);
         if def.resource == "customresourcedefinitions" && def.group == "apiextensions.k8s.io" {
             issues.extend(crate::crd::validate(&new, Some(old), sub));
         }
         if !issues.is_empty() {
             return Err(ApiError::invalid(&def.group, &def.kind, name, issues));
+        }
+        if let Some(old_view) = &old_view {
+            let mut view = new.clone();
+            crate::custom::to_request_version(def, &mut view);
+            crate::webhooks::validate(
+                shared,
+                &update_attributes,
+                Some(&view),
+                Some(old_view),
+                &mut warnings,
+            )?;
         }
         crate::rbac::escalation::admit(shared, opts.user.as_ref(), def, &new, Some(old))?;
         if !opts.apply {
@@ -950,6 +1047,28 @@ pub struct DeleteOptions {
     pub precondition_rv: Option<String>,
     /// `dryRun=All`.
     pub dry_run: bool,
+    /// The requesting user (None for internal deletes, which skip admission webhooks).
+    pub user: Option<crate::auth::UserInfo>,
+}
+
+impl DeleteOptions {
+    /// The `options` an admission webhook is sent.
+    fn admission_options(&self) -> Value {
+        let mut options = json!({"apiVersion": "meta.k8s.io/v1", "kind": "DeleteOptions"});
+        if let Some(grace) = self.grace_period {
+            options["gracePeriodSeconds"] = json!(grace);
+        }
+        if let Some(policy) = &self.propagation {
+            options["propagationPolicy"] = json!(policy);
+        }
+        if let Some(orphan) = self.orphan_dependents {
+            options["orphanDependents"] = json!(orphan);
+        }
+        if self.dry_run {
+            options["dryRun"] = json!(["All"]);
+        }
+        options
+    }
 }
 
 fn delete_invalid(issue: FieldIssue) -> ApiError {
@@ -958,7 +1077,10 @@ fn delete_invalid(issue: FieldIssue) -> ApiError {
 
 /// Parse DeleteOptions from the query and an optional JSON body.
 pub fn delete_options(ctx: &Ctx) -> Result<DeleteOptions, ApiError> {
-    let mut o = DeleteOptions::default();
+    let mut o = DeleteOptions {
+        user: Some(ctx.user.clone()),
+        ..DeleteOptions::default()
+    };
     if let Some(g) = ctx.query.non_empty("gracePeriodSeconds") {
         o.grace_period = Some(
             g.parse()
@@ -1076,6 +1198,26 @@ fn delete_one(
             name,
             "this namespace may not be deleted",
         ));
+    }
+    if opts.user.is_some() {
+        if let Some(current) = shared.store.get(&key) {
+            let mut old = current.value.clone();
+            crate::custom::to_request_version(def, &mut old);
+            let attributes = crate::webhooks::Attributes {
+                def,
+                operation: crate::webhooks::Operation::Delete,
+                subresource: "",
+                name,
+                namespace: ns,
+                user: opts.user.as_ref(),
+                dry_run: opts.dry_run,
+                options: opts.admission_options(),
+            };
+            // Upstream's delete responses carry no admission warnings either.
+            let mut warnings = Vec::new();
+            crate::webhooks::mutate(shared, &attributes, None, Some(&old), &mut warnings)?;
+            crate::webhooks::validate(shared, &attributes, None, Some(&old), &mut warnings)?;
+        }
     }
     let mut deferred: Option<Value> = None;
     let mut marked = false;

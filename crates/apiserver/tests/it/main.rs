@@ -20,4 +20,5 @@ mod rbac;
 mod reviews;
 mod services;
 mod table;
+mod webhooks;
 mod wire_errors;
