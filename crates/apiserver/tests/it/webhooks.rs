@@ -70,6 +70,7 @@ fn answer(path: &str, review: &Value) -> Value {
                 "patch": base64::engine::general_purpose::STANDARD.encode(patch.to_string())})
         }
         "/warn" => json!({"uid": uid, "allowed": true, "warnings": ["think twice"]}),
+        "/wrong-uid" => json!({"uid": "not-the-request-uid", "allowed": true}),
         _ => json!({"uid": uid, "allowed": true}),
     };
     json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response})
@@ -138,6 +139,9 @@ fn start_webhook_server() -> WebhookServer {
                                 let body = req.into_body().collect().await?.to_bytes();
                                 let review: Value =
                                     serde_json::from_slice(&body).unwrap_or(Value::Null);
+                                if path == "/slow" {
+                                    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+                                }
                                 let reply = answer(&path, &review);
                                 recorded.lock().expect("calls").push((path, review));
                                 Ok::<_, hyper::Error>(
@@ -640,4 +644,162 @@ async fn admission_review_request_fields() {
     assert_eq!(delete["object"], Value::Null);
     assert_eq!(delete["oldObject"]["data"]["a"], "2");
     assert_eq!(delete["options"]["kind"], "DeleteOptions");
+}
+
+#[tokio::test]
+async fn timeouts_and_invalid_answers_are_call_failures() {
+    let webhook = start_webhook_server();
+    let h = harness().await;
+    let mut slow = hook(
+        "slow.example.com",
+        &webhook.url("/slow"),
+        &webhook.ca_bundle,
+        configmap_rule(&["CREATE"]),
+    );
+    slow["timeoutSeconds"] = json!(1);
+    register(&h, "ValidatingWebhookConfiguration", "slow", vec![slow]).await;
+    let r = h
+        .req("POST", CONFIGMAPS, Some(&configmap("t", json!({}))))
+        .await;
+    assert_eq!(r.code, 500, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        format!(
+            "Internal error occurred: failed calling webhook \"slow.example.com\": failed to call webhook: Post \"{}?timeout=1s\": context deadline exceeded",
+            webhook.url("/slow")
+        )
+    );
+    let r = h
+        .req(
+            "DELETE",
+            "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/slow",
+            None,
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+
+    let wrong = hook(
+        "wrong.example.com",
+        &webhook.url("/wrong-uid"),
+        &webhook.ca_bundle,
+        configmap_rule(&["CREATE"]),
+    );
+    register(&h, "ValidatingWebhookConfiguration", "wrong", vec![wrong]).await;
+    let r = h
+        .req("POST", CONFIGMAPS, Some(&configmap("u", json!({}))))
+        .await;
+    assert_eq!(r.code, 500, "{}", r.text);
+    let uid = webhook.calls_to("/wrong-uid")[0]["request"]["uid"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(
+        r.body["message"],
+        format!(
+            "Internal error occurred: failed calling webhook \"wrong.example.com\": received invalid webhook response: expected response.uid=\"{uid}\", got \"not-the-request-uid\""
+        )
+    );
+}
+
+fn widget_crd() -> Value {
+    json!({
+      "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+      "metadata": {"name": "widgets.example.com"},
+      "spec": {
+        "group": "example.com", "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+        "versions": [{
+          "name": "v1", "served": true, "storage": true,
+          "subresources": {"status": {}},
+          "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {
+              "mode": {"type": "string", "default": "fast"}}},
+            "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}}}}}
+        }]
+      }
+    })
+}
+
+#[tokio::test]
+async fn custom_resources_and_subresource_rules() {
+    let webhook = start_webhook_server();
+    let h = harness().await;
+    let r = h
+        .req(
+            "POST",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            Some(&widget_crd()),
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    register(
+        &h,
+        "MutatingWebhookConfiguration",
+        "label-widgets",
+        vec![hook(
+            "label.widgets.example.com",
+            &webhook.url("/label"),
+            &webhook.ca_bundle,
+            json!({"operations": ["CREATE"], "apiGroups": ["example.com"],
+                "apiVersions": ["*"], "resources": ["widgets"], "scope": "Namespaced"}),
+        )],
+    )
+    .await;
+    register(
+        &h,
+        "ValidatingWebhookConfiguration",
+        "deny-widget-status",
+        vec![hook(
+            "status.widgets.example.com",
+            &webhook.url("/deny"),
+            &webhook.ca_bundle,
+            json!({"operations": ["UPDATE"], "apiGroups": ["example.com"],
+                "apiVersions": ["v1"], "resources": ["widgets/status"]}),
+        )],
+    )
+    .await;
+    let widgets = "/apis/example.com/v1/namespaces/default/widgets";
+    let r = h
+        .req(
+            "POST",
+            widgets,
+            Some(&json!({"apiVersion": "example.com/v1", "kind": "Widget",
+                "metadata": {"name": "w"}, "spec": {}})),
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    assert_eq!(r.body["metadata"]["labels"], json!({"mutated": "yes"}));
+    assert_eq!(
+        r.body["spec"]["mode"], "fast",
+        "schema defaults still apply"
+    );
+    let created = webhook.calls_to("/label");
+    assert_eq!(
+        created[0]["request"]["kind"],
+        json!({"group": "example.com", "version": "v1", "kind": "Widget"})
+    );
+
+    // The main resource's update does not match `widgets/status`…
+    let mut obj = r.body.clone();
+    obj["spec"]["mode"] = json!("slow");
+    let r = h.req("PUT", &format!("{widgets}/w"), Some(&obj)).await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert!(webhook.calls_to("/deny").is_empty());
+    // …the status subresource's does.
+    let mut obj = r.body.clone();
+    obj["status"] = json!({"ready": true});
+    let r = h
+        .req("PUT", &format!("{widgets}/w/status"), Some(&obj))
+        .await;
+    assert_eq!(r.code, 400, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        "admission webhook \"status.widgets.example.com\" denied the request: pets are not allowed here"
+    );
+    let denied = webhook.calls_to("/deny");
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0]["request"]["subResource"], "status");
+    assert_eq!(denied[0]["request"]["object"]["status"]["ready"], true);
+    let r = h.req("GET", &format!("{widgets}/w"), None).await;
+    assert!(r.body.get("status").is_none(), "denied status not stored");
 }
