@@ -688,7 +688,14 @@ pub(crate) fn after_remove(shared: &Arc<Shared>, def: &ResourceDef, removed: &Va
     if let Some(endpoints) = registry.lookup("", "v1", "endpoints") {
         let ns = meta_str(removed, "namespace").to_string();
         let name = meta_str(removed, "name").to_string();
-        let _ = delete_one(shared, &endpoints, &ns, &name, &DeleteOptions::default());
+        let _ = delete_one(
+            shared,
+            &endpoints,
+            &ns,
+            &name,
+            &DeleteOptions::default(),
+            &mut Vec::new(),
+        );
     }
 }
 
@@ -1184,6 +1191,7 @@ fn delete_one(
     ns: &str,
     name: &str,
     opts: &DeleteOptions,
+    warnings: &mut Vec<String>,
 ) -> Result<DeleteResult, ApiError> {
     let key = ObjectKey::new(def.storage_id.clone(), ns, name);
     let is_namespace = def.group.is_empty() && def.resource == "namespaces";
@@ -1213,10 +1221,8 @@ fn delete_one(
                 dry_run: opts.dry_run,
                 options: opts.admission_options(),
             };
-            // Upstream's delete responses carry no admission warnings either.
-            let mut warnings = Vec::new();
-            crate::webhooks::mutate(shared, &attributes, None, Some(&old), &mut warnings)?;
-            crate::webhooks::validate(shared, &attributes, None, Some(&old), &mut warnings)?;
+            crate::webhooks::mutate(shared, &attributes, None, Some(&old), warnings)?;
+            crate::webhooks::validate(shared, &attributes, None, Some(&old), warnings)?;
         }
     }
     let mut deferred: Option<Value> = None;
@@ -1421,7 +1427,10 @@ pub fn delete(
     name: &str,
 ) -> Result<Reply, ApiError> {
     let opts = delete_options(ctx)?;
-    match delete_one(&ctx.shared, def, ns, name, &opts)? {
+    let mut warnings = Vec::new();
+    let deleted = delete_one(&ctx.shared, def, ns, name, &opts, &mut warnings);
+    ctx.warnings.extend(warnings);
+    match deleted? {
         DeleteResult::Deferred(mut v) => {
             crate::custom::to_request_version(def, &mut v);
             Ok(Reply::Json(200, Bytes::from(crate::json::to_body(&v))))
@@ -1469,7 +1478,10 @@ pub fn delete_collection(
         .collect();
     for obj in &matched {
         let ons = meta_str(&obj.value, "namespace").to_string();
-        match delete_one(&ctx.shared, def, &ons, obj.name(), &opts) {
+        let mut warnings = Vec::new();
+        let deleted = delete_one(&ctx.shared, def, &ons, obj.name(), &opts, &mut warnings);
+        ctx.warnings.extend(warnings);
+        match deleted {
             Ok(_) => {}
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),
@@ -1498,9 +1510,14 @@ pub(crate) fn delete_all_of_storage(shared: &Arc<Shared>, def: &Arc<ResourceDef>
     let mut remaining = 0;
     for obj in objs {
         let ns = meta_str(&obj.value, "namespace").to_string();
-        if let Ok(DeleteResult::Deferred(_)) =
-            delete_one(shared, def, &ns, obj.name(), &DeleteOptions::default())
-        {
+        if let Ok(DeleteResult::Deferred(_)) = delete_one(
+            shared,
+            def,
+            &ns,
+            obj.name(),
+            &DeleteOptions::default(),
+            &mut Vec::new(),
+        ) {
             remaining += 1;
         }
     }

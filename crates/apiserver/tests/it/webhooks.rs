@@ -328,6 +328,27 @@ async fn mutating_webhook_patch_adds_a_label_before_validation() {
         .await;
     assert_eq!(r.code, 200, "{}", r.text);
     assert_eq!(r.body["metadata"]["labels"], json!({"mutated": "yes"}));
+    // Server-side apply creating an object goes through the same webhooks.
+    let applied = configmap("applied", json!({"app": "y"}));
+    let r = h
+        .req_ct(
+            "PATCH",
+            &format!("{CONFIGMAPS}/applied?fieldManager=test"),
+            Some(applied.to_string()),
+            "application/apply-patch+yaml",
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    assert_eq!(
+        r.body["metadata"]["labels"],
+        json!({"app": "y", "mutated": "yes"})
+    );
+    let operations: Vec<String> = webhook
+        .calls_to("/label")
+        .iter()
+        .map(|r| r["request"]["operation"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(operations, vec!["CREATE", "UPDATE", "CREATE"]);
 }
 
 #[tokio::test]
@@ -342,21 +363,26 @@ async fn webhook_warnings_become_warning_headers() {
             "warn.example.com",
             &webhook.url("/warn"),
             &webhook.ca_bundle,
-            configmap_rule(&["CREATE"]),
+            configmap_rule(&["CREATE", "DELETE"]),
         )],
     )
     .await;
+    let warnings = |r: &crate::common::Resp| -> Vec<String> {
+        r.headers
+            .get_all("warning")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_string)
+            .collect()
+    };
     let r = h
         .req("POST", CONFIGMAPS, Some(&configmap("w", json!({}))))
         .await;
     assert_eq!(r.code, 201, "{}", r.text);
-    let warnings: Vec<&str> = r
-        .headers
-        .get_all("warning")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    assert_eq!(warnings, vec!["299 - \"think twice\""]);
+    assert_eq!(warnings(&r), vec!["299 - \"think twice\""]);
+    let r = h.req("DELETE", &format!("{CONFIGMAPS}/w"), None).await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(warnings(&r), vec!["299 - \"think twice\""]);
 }
 
 #[tokio::test]
