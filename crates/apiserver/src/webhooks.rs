@@ -576,10 +576,12 @@ async fn https_post(url: &str, ca_bundle: &str, body: Bytes) -> Result<Bytes, St
             .await
             .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
-    let path = uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "/".to_string());
+    let path = match (uri.path(), uri.query()) {
+        ("", Some(query)) => format!("/?{query}"),
+        ("", None) => "/".to_string(),
+        (path, Some(query)) => format!("{path}?{query}"),
+        (path, None) => path.to_string(),
+    };
     let authority = uri
         .authority()
         .map(|a| a.as_str().to_string())
@@ -609,4 +611,53 @@ async fn https_post(url: &str, ca_bundle: &str, body: Bytes) -> Result<Bytes, St
         ));
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_patterns_match_as_upstreams_rules() {
+        assert!(resource_matches("*", "pods", ""));
+        assert!(!resource_matches("*", "pods", "status"));
+        assert!(resource_matches("*/*", "pods", "status"));
+        assert!(resource_matches("*/*", "pods", ""));
+        assert!(resource_matches("pods/*", "pods", "status"));
+        assert!(!resource_matches("pods/*", "services", "status"));
+        assert!(resource_matches("*/status", "deployments", "status"));
+        assert!(!resource_matches("*/status", "deployments", "scale"));
+        assert!(resource_matches("pods/status", "pods", "status"));
+        assert!(!resource_matches("pods", "pods", "status"));
+        assert!(!resource_matches("pods/status", "pods", ""));
+    }
+
+    #[test]
+    fn denials_are_at_least_400_and_explain_themselves() {
+        let e = denial("a.example.com", None);
+        assert_eq!(e.code, 400);
+        assert_eq!(
+            e.message,
+            "admission webhook \"a.example.com\" denied the request without explanation"
+        );
+        let e = denial(
+            "a.example.com",
+            Some(&json!({"code": 200, "reason": "NotAllowed"})),
+        );
+        assert_eq!(e.code, 400);
+        assert_eq!(e.reason, "NotAllowed");
+        assert_eq!(
+            e.message,
+            "admission webhook \"a.example.com\" denied the request: NotAllowed"
+        );
+        let e = denial(
+            "a.example.com",
+            Some(&json!({"code": 422, "message": "bad"})),
+        );
+        assert_eq!(e.code, 422);
+        assert_eq!(
+            e.message,
+            "admission webhook \"a.example.com\" denied the request: bad"
+        );
+    }
 }
