@@ -829,3 +829,72 @@ async fn custom_resources_and_subresource_rules() {
     let r = h.req("GET", &format!("{widgets}/w"), None).await;
     assert!(r.body.get("status").is_none(), "denied status not stored");
 }
+
+#[tokio::test]
+async fn wildcard_rules_match_everything_but_webhook_configurations() {
+    let webhook = start_webhook_server();
+    let h = harness().await;
+    let everything = json!({"operations": ["*"], "apiGroups": ["*"],
+        "apiVersions": ["*"], "resources": ["*/*"]});
+    register(
+        &h,
+        "ValidatingWebhookConfiguration",
+        "deny-all",
+        vec![hook(
+            "all.example.com",
+            &webhook.url("/deny"),
+            &webhook.ca_bundle,
+            everything.clone(),
+        )],
+    )
+    .await;
+    let r = h
+        .req("POST", CONFIGMAPS, Some(&configmap("c", json!({}))))
+        .await;
+    assert_eq!(r.code, 400, "{}", r.text);
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces",
+            Some(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})),
+        )
+        .await;
+    assert_eq!(r.code, 400, "cluster-scoped objects match too: {}", r.text);
+    let namespaced_only = json!({"operations": ["*"], "apiGroups": ["*"],
+        "apiVersions": ["*"], "resources": ["*"], "scope": "Namespaced"});
+    // Webhook configurations themselves are never sent to webhooks.
+    register(
+        &h,
+        "MutatingWebhookConfiguration",
+        "namespaced",
+        vec![hook(
+            "namespaced.example.com",
+            &webhook.url("/deny"),
+            &webhook.ca_bundle,
+            namespaced_only,
+        )],
+    )
+    .await;
+    let r = h
+        .req(
+            "DELETE",
+            "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/deny-all",
+            None,
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    let before = webhook.calls_to("/deny").len();
+    let r = h
+        .req(
+            "POST",
+            "/api/v1/namespaces",
+            Some(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})),
+        )
+        .await;
+    assert_eq!(r.code, 201, "scope Namespaced skips namespaces: {}", r.text);
+    let r = h
+        .req("POST", CONFIGMAPS, Some(&configmap("c", json!({}))))
+        .await;
+    assert_eq!(r.code, 400, "{}", r.text);
+    assert_eq!(webhook.calls_to("/deny").len(), before + 1);
+}
