@@ -39,7 +39,9 @@ export async function packPackage(repoRoot, destination) {
       await run('strip', ['--strip-all', '-o', join(stage, entry), join(repoRoot, entry)], stage)
     }
   }
-  const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', destination], stage))
+  // --ignore-scripts: `prepare` builds a clone's addon on `npm install`; the staged copy has
+  // the addon already (and no scripts/ directory).
+  const packed = JSON.parse(await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', destination], stage))
   return join(destination, packed[0].filename)
 }
 
