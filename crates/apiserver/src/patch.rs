@@ -121,6 +121,7 @@ pub fn patch(
         out.map_err(|e| merge_error(&e))
     };
     if sub == "scale" {
+        opts.scale = true;
         let updated = do_update(&ctx.shared, def, ns, name, "", &opts, |old| {
             let scale = write::scale_of(def, old)?;
             let patched = engine(&scale)?;

@@ -7,7 +7,10 @@
 //! `timeoutSeconds` (default 10), `failurePolicy` (default Fail),
 //! `sideEffects` with dry-run, JSONPatch responses, `warnings`, and the
 //! upstream refusal messages. Configurations run in name order, webhooks in
-//! list order; mutating webhooks before validating ones.
+//! list order; mutating webhooks before validating ones. Writes through the
+//! `scale` subresource send autoscaling/v1 Scale objects (a mutated Scale is
+//! written back to its parent). Writes the server makes itself (bootstrap,
+//! preloaded objects, CRD cleanup) skip webhooks.
 //!
 //! Not modelled: `matchPolicy: Equivalent` is treated as `Exact` (requests are
 //! matched only by the group/version/resource they were made through);
@@ -61,6 +64,8 @@ pub(crate) struct Attributes<'a> {
     pub operation: Operation,
     /// Subresource (`status`, `scale`) or empty.
     pub subresource: &'a str,
+    /// A `scale` write: the objects are autoscaling/v1 Scales.
+    pub scale: bool,
     /// Object name (may be empty on create with generateName).
     pub name: &'a str,
     /// Namespace (empty for cluster-scoped resources).
@@ -249,7 +254,11 @@ fn user_info(user: Option<&UserInfo>) -> Value {
 
 fn review(attrs: &Attributes, uid: &str, object: Option<&Value>, old: Option<&Value>) -> Value {
     let def = attrs.def;
-    let kind = json!({"group": def.group, "version": def.version, "kind": def.kind});
+    let kind = if attrs.scale {
+        json!({"group": "autoscaling", "version": "v1", "kind": "Scale"})
+    } else {
+        json!({"group": def.group, "version": def.version, "kind": def.kind})
+    };
     let resource = json!({"group": def.group, "version": def.version, "resource": def.resource});
     let mut request = json!({
         "uid": uid,

@@ -36,6 +36,8 @@ pub struct WriteOptions {
     pub user: Option<crate::auth::UserInfo>,
     /// Server-side apply: managedFields are maintained by the apply engine, not tracked as Update.
     pub apply: bool,
+    /// A write through the `scale` subresource: admission webhooks see autoscaling/v1 Scales.
+    pub scale: bool,
 }
 
 impl WriteOptions {
@@ -47,6 +49,7 @@ impl WriteOptions {
             field_validation: FieldValidation::Ignore,
             user: None,
             apply: false,
+            scale: false,
         }
     }
 }
@@ -127,6 +130,7 @@ pub fn write_options(ctx: &Ctx, kind: &str) -> Result<WriteOptions, ApiError> {
         field_validation,
         user: Some(ctx.user.clone()),
         apply: false,
+        scale: false,
     })
 }
 
@@ -418,6 +422,7 @@ fn create_attributes<'a>(
         def,
         operation: crate::webhooks::Operation::Create,
         subresource: "",
+        scale: false,
         name,
         namespace: ns,
         user: opts.user.as_ref(),
@@ -795,7 +800,8 @@ where
         let update_attributes = crate::webhooks::Attributes {
             def,
             operation: crate::webhooks::Operation::Update,
-            subresource: sub,
+            subresource: if opts.scale { "scale" } else { sub },
+            scale: opts.scale,
             name,
             namespace: ns,
             user: opts.user.as_ref(),
@@ -806,14 +812,32 @@ where
         if opts.user.is_some() {
             let mut view = old.clone();
             crate::custom::to_request_version(def, &mut view);
+            if opts.scale {
+                view = scale_of(def, &view)?;
+            }
             let old_view = old_view.insert(view);
-            let mutated = crate::webhooks::mutate(
-                shared,
-                &update_attributes,
-                Some(&mut new),
-                Some(old_view),
-                &mut warnings,
-            )?;
+            let mutated = if opts.scale {
+                let mut scale = scale_of(def, &new)?;
+                let changed = crate::webhooks::mutate(
+                    shared,
+                    &update_attributes,
+                    Some(&mut scale),
+                    Some(old_view),
+                    &mut warnings,
+                )?;
+                if changed {
+                    new = apply_scale(def, &new, &scale, name)?;
+                }
+                changed
+            } else {
+                crate::webhooks::mutate(
+                    shared,
+                    &update_attributes,
+                    Some(&mut new),
+                    Some(old_view),
+                    &mut warnings,
+                )?
+            };
             if mutated && builtin {
                 crate::strategies::decode(def, &mut new)?;
                 crate::defaults::storage_form(&def.group, &def.kind, &mut new);
@@ -850,6 +874,9 @@ where
         if let Some(old_view) = &old_view {
             let mut view = new.clone();
             crate::custom::to_request_version(def, &mut view);
+            if opts.scale {
+                view = scale_of(def, &view)?;
+            }
             crate::webhooks::validate(
                 shared,
                 &update_attributes,
@@ -1215,6 +1242,7 @@ fn delete_one(
                 def,
                 operation: crate::webhooks::Operation::Delete,
                 subresource: "",
+                scale: false,
                 name,
                 namespace: ns,
                 user: opts.user.as_ref(),
@@ -1696,7 +1724,11 @@ fn update_scale(
         serde_json::from_slice(&ctx.body)
             .map_err(|e| ApiError::bad_request(format!("error decoding Scale: {e}")))?
     };
-    let updated = do_update(&ctx.shared, def, ns, name, "", opts, |old| {
+    let opts = WriteOptions {
+        scale: true,
+        ..opts.clone()
+    };
+    let updated = do_update(&ctx.shared, def, ns, name, "", &opts, |old| {
         apply_scale(def, old, &scale, name)
     })?;
     let obj: Value = serde_json::from_slice(&updated.body).unwrap_or(Value::Null);

@@ -71,6 +71,11 @@ fn answer(path: &str, review: &Value) -> Value {
         }
         "/warn" => json!({"uid": uid, "allowed": true, "warnings": ["think twice"]}),
         "/wrong-uid" => json!({"uid": "not-the-request-uid", "allowed": true}),
+        "/replicas" => {
+            let patch = json!([{"op": "replace", "path": "/spec/replicas", "value": 5}]);
+            json!({"uid": uid, "allowed": true, "patchType": "JSONPatch",
+                "patch": base64::engine::general_purpose::STANDARD.encode(patch.to_string())})
+        }
         _ => json!({"uid": uid, "allowed": true}),
     };
     json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response})
@@ -897,4 +902,83 @@ async fn wildcard_rules_match_everything_but_webhook_configurations() {
         .await;
     assert_eq!(r.code, 400, "{}", r.text);
     assert_eq!(webhook.calls_to("/deny").len(), before + 1);
+}
+
+#[tokio::test]
+async fn scale_writes_send_scale_objects_to_scale_rules_only() {
+    let webhook = start_webhook_server();
+    let h = harness().await;
+    let deployments = "/apis/apps/v1/namespaces/default/deployments";
+    let r = h
+        .req(
+            "POST",
+            deployments,
+            Some(&json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "d"},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "d"}},
+                    "template": {"metadata": {"labels": {"app": "d"}},
+                        "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})),
+        )
+        .await;
+    assert_eq!(r.code, 201, "{}", r.text);
+    register(
+        &h,
+        "MutatingWebhookConfiguration",
+        "replicas",
+        vec![hook(
+            "replicas.example.com",
+            &webhook.url("/replicas"),
+            &webhook.ca_bundle,
+            json!({"operations": ["UPDATE"], "apiGroups": ["apps"],
+                "apiVersions": ["v1"], "resources": ["deployments/scale"]}),
+        )],
+    )
+    .await;
+    register(
+        &h,
+        "ValidatingWebhookConfiguration",
+        "main",
+        vec![hook(
+            "main.example.com",
+            &webhook.url("/main"),
+            &webhook.ca_bundle,
+            json!({"operations": ["UPDATE"], "apiGroups": ["apps"],
+                "apiVersions": ["v1"], "resources": ["deployments"]}),
+        )],
+    )
+    .await;
+    let r = h
+        .req_ct(
+            "PATCH",
+            &format!("{deployments}/d/scale"),
+            Some(json!({"spec": {"replicas": 2}}).to_string()),
+            "application/merge-patch+json",
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    assert_eq!(r.body["kind"], "Scale");
+    assert_eq!(
+        r.body["spec"]["replicas"], 5,
+        "the webhook's patch of the Scale"
+    );
+    let r = h.req("GET", &format!("{deployments}/d"), None).await;
+    assert_eq!(r.body["spec"]["replicas"], 5);
+    let calls = webhook.calls_to("/replicas");
+    assert_eq!(calls.len(), 1);
+    let request = &calls[0]["request"];
+    assert_eq!(request["subResource"], "scale");
+    assert_eq!(
+        request["kind"],
+        json!({"group": "autoscaling", "version": "v1", "kind": "Scale"})
+    );
+    assert_eq!(
+        request["resource"],
+        json!({"group": "apps", "version": "v1", "resource": "deployments"})
+    );
+    assert_eq!(request["object"]["spec"]["replicas"], 2);
+    assert_eq!(request["oldObject"]["spec"]["replicas"], 1);
+    assert!(
+        webhook.calls_to("/main").is_empty(),
+        "main-resource rules skip scale writes"
+    );
 }
