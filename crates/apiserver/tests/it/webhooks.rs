@@ -18,6 +18,8 @@ type Calls = Arc<Mutex<Vec<(String, Value)>>>;
 struct WebhookServer {
     port: u16,
     ca_bundle: String,
+    /// The serving certificate itself, as envtest's `LocalServingCAData`.
+    leaf_bundle: String,
     calls: Calls,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -98,6 +100,7 @@ fn start_webhook_server() -> WebhookServer {
         .subject_alt_names
         .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
     let cert = params.signed_by(&key, &issuer).expect("serving cert");
+    let leaf_pem = cert.pem();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -168,6 +171,7 @@ fn start_webhook_server() -> WebhookServer {
     WebhookServer {
         port,
         ca_bundle: base64::engine::general_purpose::STANDARD.encode(ca_cert.pem()),
+        leaf_bundle: base64::engine::general_purpose::STANDARD.encode(leaf_pem),
         calls,
         shutdown: Some(shutdown),
         thread: Some(thread),
@@ -981,4 +985,62 @@ async fn scale_writes_send_scale_objects_to_scale_rules_only() {
         webhook.calls_to("/main").is_empty(),
         "main-resource rules skip scale writes"
     );
+}
+
+#[tokio::test]
+async fn ca_bundles_trust_their_chains_and_a_bundled_serving_certificate() {
+    let webhook = start_webhook_server();
+    let stranger = start_webhook_server();
+    let h = harness().await;
+    // envtest puts the serving certificate itself into caBundle.
+    register(
+        &h,
+        "ValidatingWebhookConfiguration",
+        "leaf",
+        vec![hook(
+            "leaf.example.com",
+            &webhook.url("/deny"),
+            &webhook.leaf_bundle,
+            configmap_rule(&["CREATE"]),
+        )],
+    )
+    .await;
+    let r = h
+        .req("POST", CONFIGMAPS, Some(&configmap("l", json!({}))))
+        .await;
+    assert_eq!(r.code, 400, "{}", r.text);
+    assert_eq!(webhook.calls_to("/deny").len(), 1);
+    let r = h
+        .req(
+            "DELETE",
+            "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/leaf",
+            None,
+        )
+        .await;
+    assert_eq!(r.code, 200, "{}", r.text);
+    // A bundle of another CA does not trust the server: the call fails.
+    register(
+        &h,
+        "ValidatingWebhookConfiguration",
+        "untrusted",
+        vec![hook(
+            "untrusted.example.com",
+            &webhook.url("/deny"),
+            &stranger.ca_bundle,
+            configmap_rule(&["CREATE"]),
+        )],
+    )
+    .await;
+    let r = h
+        .req("POST", CONFIGMAPS, Some(&configmap("u", json!({}))))
+        .await;
+    assert_eq!(r.code, 500, "{}", r.text);
+    let message = r.body["message"].as_str().unwrap_or("");
+    assert!(
+        message.starts_with(
+            "Internal error occurred: failed calling webhook \"untrusted.example.com\": failed to call webhook: "
+        ),
+        "{message}"
+    );
+    assert_eq!(webhook.calls_to("/deny").len(), 1, "no request got through");
 }
