@@ -475,6 +475,40 @@ fn denial(name: &str, status: Option<&Value>) -> ApiError {
     ApiError::new(code, &reason, text)
 }
 
+/// The URL client-go's REST client posts to: the path cleaned as Go's
+/// `path.Join` does (envtest's rewritten URLs have `//path`), `timeout` added.
+fn request_url(url: &str, timeout: u64) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let (origin, path) = match base.find("://") {
+        Some(scheme_end) => match base[scheme_end + 3..].find('/') {
+            Some(slash) => base.split_at(scheme_end + 3 + slash),
+            None => (base, ""),
+        },
+        None => (base, ""),
+    };
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            other => segments.push(other),
+        }
+    }
+    let path = format!("/{}", segments.join("/"));
+    let path = if path == "/" && segments.is_empty() {
+        String::new()
+    } else {
+        path
+    };
+    if query.is_empty() {
+        format!("{origin}{path}?timeout={timeout}s")
+    } else {
+        format!("{origin}{path}?{query}&timeout={timeout}s")
+    }
+}
+
 fn timeout_of(hook: &Value) -> u64 {
     hook.get("timeoutSeconds")
         .and_then(Value::as_u64)
@@ -492,8 +526,7 @@ fn post_review(hook: &Value, review: &Value) -> Result<Value, String> {
         return Err("failed to call webhook: clientConfig has neither url nor service".to_string());
     };
     let timeout = timeout_of(hook);
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{separator}timeout={timeout}s");
+    let url = request_url(url, timeout);
     let ca_bundle = config
         .get("caBundle")
         .and_then(Value::as_str)
@@ -721,6 +754,19 @@ async fn https_post(url: &str, ca_bundle: &str, body: Bytes) -> Result<Bytes, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_urls_are_cleaned_and_carry_the_timeout() {
+        assert_eq!(
+            request_url("https://127.0.0.1:9443//mutate-v1", 10),
+            "https://127.0.0.1:9443/mutate-v1?timeout=10s"
+        );
+        assert_eq!(
+            request_url("https://h:1/a/./b/../c/?x=1", 3),
+            "https://h:1/a/c?x=1&timeout=3s"
+        );
+        assert_eq!(request_url("https://h:1", 10), "https://h:1?timeout=10s");
+    }
 
     #[test]
     fn resource_patterns_match_as_upstreams_rules() {

@@ -992,14 +992,15 @@ async fn ca_bundles_trust_their_chains_and_a_bundled_serving_certificate() {
     let webhook = start_webhook_server();
     let stranger = start_webhook_server();
     let h = harness().await;
-    // envtest puts the serving certificate itself into caBundle.
+    // envtest puts the serving certificate itself into caBundle, and rewrites
+    // service paths into `https://host:port//path` URLs (posted to `/path`).
     register(
         &h,
         "ValidatingWebhookConfiguration",
         "leaf",
         vec![hook(
             "leaf.example.com",
-            &webhook.url("/deny"),
+            &webhook.url("//deny"),
             &webhook.leaf_bundle,
             configmap_rule(&["CREATE"]),
         )],
