@@ -193,10 +193,16 @@ fn namespace_matches(
     let namespace_labels = if is_namespace {
         labels(object.or(old))
     } else if attrs.def.namespaced {
-        let namespace = crate::admission::stored(shared, "", "v1", "namespaces")
-            .into_iter()
-            .find(|n| {
-                n.value.pointer("/metadata/name").and_then(Value::as_str) == Some(attrs.namespace)
+        // One key lookup, as the write pipeline's namespace check does.
+        let namespace = shared
+            .registry()
+            .lookup("", "v1", "namespaces")
+            .and_then(|def| {
+                shared.store.get(&crate::store::object::ObjectKey::new(
+                    def.storage_id.clone(),
+                    "",
+                    attrs.namespace,
+                ))
             });
         labels(namespace.as_ref().map(|n| &n.value))
     } else {
@@ -533,30 +539,33 @@ fn post_review(hook: &Value, review: &Value) -> Result<Value, String> {
         .unwrap_or("")
         .to_string();
     let body = Bytes::from(review.to_string());
-    let call_url = url.clone();
-    let run = move || -> Result<Bytes, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        runtime.block_on(async move {
-            match tokio::time::timeout(
-                Duration::from_secs(timeout),
-                https_post(&call_url, &ca_bundle, body),
-            )
-            .await
-            {
-                Ok(result) => result,
-                Err(_) => Err("context deadline exceeded".to_string()),
-            }
-        })
+    let url_for_call = url.clone();
+    let call = async move {
+        match tokio::time::timeout(
+            Duration::from_secs(timeout),
+            https_post(&url_for_call, &ca_bundle, body),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => Err("context deadline exceeded".to_string()),
+        }
     };
-    let join = move || std::thread::spawn(run).join();
+    // The write pipeline is synchronous. On a multi-thread runtime the call runs on it, with
+    // this worker handed over for the wait; elsewhere (a current-thread runtime, or none) on a
+    // thread of its own, because blocking here would stall the runtime the webhook may need.
     let joined = match tokio::runtime::Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(join)
+            Ok(tokio::task::block_in_place(|| handle.block_on(call)))
         }
-        _ => join(),
+        _ => std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?
+                .block_on(call)
+        })
+        .join(),
     };
     let answer = joined
         .map_err(|_| "failed to call webhook: the calling thread panicked".to_string())?
