@@ -173,7 +173,7 @@ pub fn parse_with_duplicates(body: &[u8]) -> Result<(Value, Vec<String>), serde_
     let mut duplicates = Vec::new();
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = Tracking {
-        path: String::new(),
+        at: None,
         duplicates: &mut duplicates,
     }
     .deserialize(&mut deserializer)?;
@@ -181,12 +181,39 @@ pub fn parse_with_duplicates(body: &[u8]) -> Result<(Value, Vec<String>), serde_
     Ok((value, duplicates))
 }
 
-struct Tracking<'a> {
-    path: String,
+/// Where a value sits: a chain of keys and indices up to the root, rendered only for
+/// the rare duplicate (parsing allocates nothing for paths otherwise).
+struct Path<'p> {
+    parent: Option<&'p Path<'p>>,
+    step: Step<'p>,
+}
+
+enum Step<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        let mut out = self.parent.map(Path::render).unwrap_or_default();
+        match self.step {
+            Step::Key(key) if out.is_empty() => out.push_str(key),
+            Step::Key(key) => {
+                out.push('.');
+                out.push_str(key);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+        out
+    }
+}
+
+struct Tracking<'a, 'p> {
+    at: Option<&'p Path<'p>>,
     duplicates: &'a mut Vec<String>,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Tracking<'_> {
+impl<'de> serde::de::DeserializeSeed<'de> for Tracking<'_, '_> {
     type Value = Value;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
@@ -194,7 +221,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Tracking<'_> {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Tracking<'_> {
+impl<'de> serde::de::Visitor<'de> for Tracking<'_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -236,8 +263,12 @@ impl<'de> serde::de::Visitor<'de> for Tracking<'_> {
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
         loop {
+            let here = Path {
+                parent: self.at,
+                step: Step::Index(items.len()),
+            };
             let seed = Tracking {
-                path: format!("{}[{}]", self.path, items.len()),
+                at: Some(&here),
                 duplicates: &mut *self.duplicates,
             };
             match seq.next_element_seed(seed)? {
@@ -250,16 +281,17 @@ impl<'de> serde::de::Visitor<'de> for Tracking<'_> {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let path = if self.path.is_empty() {
-                key.clone()
-            } else {
-                format!("{}.{key}", self.path)
+            let here = Path {
+                parent: self.at,
+                step: Step::Key(&key),
             };
             let value = map.next_value_seed(Tracking {
-                path: path.clone(),
+                at: Some(&here),
                 duplicates: &mut *self.duplicates,
             })?;
-            if out.insert(key, value).is_some() && !self.duplicates.contains(&path) {
+            let path = out.contains_key(&key).then(|| here.render());
+            out.insert(key, value);
+            if let Some(path) = path.filter(|p| !self.duplicates.contains(p)) {
                 self.duplicates.push(path);
             }
         }
