@@ -4,6 +4,51 @@ use serde_json::Value;
 
 use crate::registry::ResourceDef;
 
+/// One `matchExpressions` entry of a metav1 `LabelSelector` object.
+pub(crate) struct Expression<'a> {
+    pub key: &'a str,
+    pub operator: &'a str,
+    pub values: Vec<&'a str>,
+}
+
+/// The `matchExpressions` of a metav1 `LabelSelector` object (`matchLabels` are plain pairs).
+pub(crate) fn metav1_expressions(selector: &Value) -> Vec<Expression<'_>> {
+    selector
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|e| Expression {
+            key: e.get("key").and_then(Value::as_str).unwrap_or(""),
+            operator: e.get("operator").and_then(Value::as_str).unwrap_or(""),
+            values: e
+                .get("values")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Whether `labels` satisfy a metav1 `LabelSelector` object (an unknown operator never does).
+pub(crate) fn metav1_matches(selector: &Value, labels: &serde_json::Map<String, Value>) -> bool {
+    let pairs_match = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .is_none_or(|pairs| pairs.iter().all(|(k, v)| labels.get(k) == Some(v)));
+    pairs_match
+        && metav1_expressions(selector).iter().all(|e| {
+            let actual = labels.get(e.key).and_then(Value::as_str);
+            match e.operator {
+                "In" => actual.is_some_and(|a| e.values.contains(&a)),
+                "NotIn" => actual.is_none_or(|a| !e.values.contains(&a)),
+                "Exists" => actual.is_some(),
+                "DoesNotExist" => actual.is_none(),
+                _ => false,
+            }
+        })
+}
+
 /// One label requirement.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LabelRequirement {

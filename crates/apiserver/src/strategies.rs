@@ -204,38 +204,6 @@ pub fn pod_qos_class(pod: &Value) -> &'static str {
     }
 }
 
-pub(crate) fn label_selector_matches(selector: &Value, labels: &Map<String, Value>) -> bool {
-    if let Some(ml) = selector.get("matchLabels").and_then(Value::as_object) {
-        for (k, v) in ml {
-            if labels.get(k) != Some(v) {
-                return false;
-            }
-        }
-    }
-    if let Some(exprs) = selector.get("matchExpressions").and_then(Value::as_array) {
-        for e in exprs {
-            let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-            let values: Vec<&str> = e
-                .get("values")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let actual = labels.get(key).and_then(Value::as_str);
-            let ok = match e.get("operator").and_then(Value::as_str).unwrap_or("") {
-                "In" => actual.is_some_and(|a| values.contains(&a)),
-                "NotIn" => actual.is_none_or(|a| !values.contains(&a)),
-                "Exists" => actual.is_some(),
-                "DoesNotExist" => actual.is_none(),
-                _ => false,
-            };
-            if !ok {
-                return false;
-            }
-        }
-    }
-    true
-}
-
 fn selector_is_empty(selector: &Value) -> bool {
     let n = |k: &str| {
         selector
@@ -401,7 +369,7 @@ fn workload_selector_issues(obj: &Value, kind_word: &str, issues: &mut Vec<Field
                 ));
             } else {
                 let labels = template_labels(obj, "/spec/template");
-                if !label_selector_matches(selector, &labels) {
+                if !crate::selectors::metav1_matches(selector, &labels) {
                     issues.push(FieldIssue::invalid(
                         "spec.template.metadata.labels",
                         &Value::Object(labels),
@@ -541,7 +509,7 @@ fn job_selector_issues(job: &Value, issues: &mut Vec<FieldIssue>) {
     match selector {
         None => issues.push(FieldIssue::required("spec.selector", "")),
         Some(selector) => {
-            if !label_selector_matches(selector, &labels) {
+            if !crate::selectors::metav1_matches(selector, &labels) {
                 issues.push(FieldIssue::invalid(
                     "spec.template.metadata.labels",
                     &Value::Object(labels),
@@ -862,20 +830,20 @@ mod tests {
     fn label_selectors_match_like_metav1() {
         let labels: Map<String, Value> =
             serde_json::from_value(json!({"app": "x", "tier": "web"})).unwrap();
-        assert!(label_selector_matches(
+        assert!(crate::selectors::metav1_matches(
             &json!({"matchLabels": {"app": "x"}}),
             &labels
         ));
-        assert!(!label_selector_matches(
+        assert!(!crate::selectors::metav1_matches(
             &json!({"matchLabels": {"app": "y"}}),
             &labels
         ));
-        assert!(label_selector_matches(
+        assert!(crate::selectors::metav1_matches(
             &json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["web", "db"]},
                 {"key": "gone", "operator": "DoesNotExist"}]}),
             &labels
         ));
-        assert!(!label_selector_matches(
+        assert!(!crate::selectors::metav1_matches(
             &json!({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["web"]}]}),
             &labels
         ));

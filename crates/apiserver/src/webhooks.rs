@@ -209,7 +209,7 @@ fn namespace_matches(
         // Cluster-scoped objects other than namespaces are not selected by namespace.
         return true;
     };
-    crate::strategies::label_selector_matches(selector, &namespace_labels)
+    crate::selectors::metav1_matches(selector, &namespace_labels)
 }
 
 fn object_matches(hook: &Value, object: Option<&Value>, old: Option<&Value>) -> bool {
@@ -219,7 +219,7 @@ fn object_matches(hook: &Value, object: Option<&Value>, old: Option<&Value>) -> 
     [object, old]
         .into_iter()
         .flatten()
-        .any(|o| crate::strategies::label_selector_matches(selector, &labels(Some(o))))
+        .any(|o| crate::selectors::metav1_matches(selector, &labels(Some(o))))
 }
 
 fn hook_matches(

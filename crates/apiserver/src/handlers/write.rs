@@ -1570,21 +1570,14 @@ fn selector_string(selector: Option<&Value>) -> String {
             parts.push(format!("{k}={}", v.as_str().unwrap_or("")));
         }
     }
-    if let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) {
-        for e in exprs {
-            let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-            let values: Vec<&str> = e
-                .get("values")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            match e.get("operator").and_then(Value::as_str).unwrap_or("") {
-                "In" => parts.push(format!("{key} in ({})", values.join(","))),
-                "NotIn" => parts.push(format!("{key} notin ({})", values.join(","))),
-                "Exists" => parts.push(key.to_string()),
-                "DoesNotExist" => parts.push(format!("!{key}")),
-                _ => {}
-            }
+    for e in crate::selectors::metav1_expressions(sel) {
+        let (key, values) = (e.key, e.values.join(","));
+        match e.operator {
+            "In" => parts.push(format!("{key} in ({values})")),
+            "NotIn" => parts.push(format!("{key} notin ({values})")),
+            "Exists" => parts.push(key.to_string()),
+            "DoesNotExist" => parts.push(format!("!{key}")),
+            _ => {}
         }
     }
     parts.sort();
